@@ -1,0 +1,72 @@
+"""gradflow: find where the gradient dies in a TensorFlow model, and show it.
+
+```python
+import gradflow
+
+report = gradflow.inspect(loss_fn, x)      # or gradflow.inspect_file("model.py")
+print(report)                              # the terminal report
+report.status("w1")                        # Status.FLOWS
+report.to_dict()                           # the gradflow.report/1 JSON object
+```
+
+Importing gradflow does not import TensorFlow; inspecting does.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .errors import (  # noqa: E402
+    AnalysisMismatch,
+    GradflowError,
+    InputsError,
+    LossError,
+    ModelFileError,
+    ModelImportError,
+    NoVariablesError,
+    RenderError,
+    TargetError,
+    TraceError,
+    UserError,
+)
+from .report import Blocker, Report, Status, StopGradientReport, VariableReport  # noqa: E402
+
+
+def inspect(*args, **kwargs):  # noqa: D103 - documented in api.inspect
+    from .api import inspect as _inspect
+
+    return _inspect(*args, **kwargs)
+
+
+def inspect_file(*args, **kwargs):  # noqa: D103 - documented in api.inspect_file
+    from .api import inspect_file as _inspect_file
+
+    return _inspect_file(*args, **kwargs)
+
+
+from .api import inspect as _api_inspect, inspect_file as _api_inspect_file  # noqa: E402
+
+inspect.__doc__ = _api_inspect.__doc__
+inspect_file.__doc__ = _api_inspect_file.__doc__
+
+__all__ = [
+    "__version__",
+    "inspect",
+    "inspect_file",
+    "Report",
+    "Status",
+    "Blocker",
+    "VariableReport",
+    "StopGradientReport",
+    "GradflowError",
+    "UserError",
+    "ModelFileError",
+    "ModelImportError",
+    "TargetError",
+    "InputsError",
+    "TraceError",
+    "LossError",
+    "NoVariablesError",
+    "RenderError",
+    "AnalysisMismatch",
+]

@@ -1,0 +1,20 @@
+"""Pure functions over the analysis graph: no TensorFlow, no I/O, no mutation.
+
+Each takes the graph ``G`` first. Edges carry ``open`` (the gradient passes
+back along them), ``cut`` (why it does not) and ``via`` (``loop`` marks the
+back edges of a ``While``). See :mod:`gradflow.flowgraph` for the attributes.
+"""
+
+from .blockers import blockers_of, shields
+from .paths import PathCount, count_paths
+from .reach import open_ancestors, forward_ancestors, open_subgraph
+
+__all__ = [
+    "PathCount",
+    "blockers_of",
+    "count_paths",
+    "forward_ancestors",
+    "open_ancestors",
+    "open_subgraph",
+    "shields",
+]

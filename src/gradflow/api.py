@@ -1,0 +1,140 @@
+"""Runs the stages in order and returns the :class:`~gradflow.report.Report`.
+
+load -> trace -> analysis graph -> autodiff -> cuts -> verdicts. Stage names
+match the report's ``timings`` keys.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from .errors import AnalysisMismatch
+from .loading import Target, load_file, make_target, tf_state_guard
+from .report import Report
+
+__all__ = ["inspect", "inspect_file", "run_target"]
+
+
+@contextmanager
+def _timed(timings: dict, key: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[key] = timings.get(key, 0.0) + time.perf_counter() - start
+
+
+def inspect_file(path: str, *, target: str | None = None, inputs: str | None = None,
+                 strict: bool = False) -> Report:
+    """Inspect a model file, as ``gradflow inspect FILE`` does.
+
+    Args:
+        path: the model file.
+        target: the attribute to inspect (``--target``); default: the contract's order.
+        inputs: the attribute holding the example inputs (``--inputs``).
+        strict: raise :class:`AnalysisMismatch` when the graph analysis disagrees
+            with TensorFlow (always a gradflow bug) instead of noting it.
+
+    Returns:
+        The report.
+
+    Raises:
+        UserError: a subclass naming what is wrong with the file and how to fix it.
+    """
+    timings = {"load_s": 0.0, "trace_s": 0.0, "analysis_s": 0.0, "autodiff_s": 0.0, "render_s": 0.0}
+    with tf_state_guard():
+        with _timed(timings, "load_s"):
+            tgt = load_file(path, target=target, inputs=inputs)
+        return run_target(tgt, strict=strict, timings=timings)
+
+
+def inspect(target: Any, *example_args: Any, variables: Any = None, feed_dict: dict | None = None,
+            name: str | None = None, strict: bool = False, **example_kwargs: Any) -> Report:
+    """Inspect a loss from Python: a function, a compiled Keras model or a TF1 loss tensor.
+
+    Args:
+        target: a ``tf.function``, a plain function, a ``tf.Module`` with
+            ``__call__``, a compiled ``keras.Model`` (give ``x, y``), or a TF1
+            graph tensor (give ``feed_dict`` or let gradflow synthesise feeds).
+        *example_args: positional example inputs.
+        variables: the variables to report on; default: those the loss reads
+            and those of ``target`` itself.
+        feed_dict: placeholder -> value, for a TF1 tensor.
+        name: how the report names the target.
+        strict: raise :class:`AnalysisMismatch` on a disagreement with TensorFlow.
+        **example_kwargs: keyword example inputs.
+
+    Returns:
+        The report; print it for the terminal view.
+
+    Example:
+        ```python
+        report = gradflow.inspect(loss_fn, x)
+        print(report)
+        assert report.status("w1") == "flows"
+        ```
+    """
+    timings = {"load_s": 0.0, "trace_s": 0.0, "analysis_s": 0.0, "autodiff_s": 0.0, "render_s": 0.0}
+    label = name or getattr(target, "__name__", None) or getattr(target, "name", None) or type(target).__name__
+    with tf_state_guard():
+        with _timed(timings, "load_s"):
+            if feed_dict is not None:
+                tgt = make_target(target, name=label, inputs=feed_dict, has_inputs=True,
+                                  inputs_label="feed_dict", variables=variables)
+            else:
+                tgt = make_target(target, name=label, inputs=example_args, variables=variables,
+                                  has_inputs=bool(example_args or example_kwargs), inputs_label="example inputs")
+                if example_kwargs:
+                    tgt = dataclasses.replace(tgt, kwargs=dict(example_kwargs))
+        return run_target(tgt, strict=strict, timings=timings)
+
+
+def run_target(target: Target, *, strict: bool = False, timings: dict | None = None) -> Report:
+    """Trace, analyse and differentiate one :class:`Target` into a report."""
+    from .autodiff import compute_gradients
+    from .flowgraph import annotate_cuts, build_flowgraph
+    from .tracing import trace
+    from .verdict import stop_gradient_reports, variable_reports
+
+    timings = timings if timings is not None else {}
+    with _timed(timings, "trace_s"):
+        tr = trace(target)
+    with _timed(timings, "analysis_s"):
+        flow, ops = build_flowgraph(tr)
+    with _timed(timings, "autodiff_s"):
+        grads = compute_gradients(tr)
+    with _timed(timings, "analysis_s"):
+        annotate_cuts(flow, ops)
+        variables, mismatches = variable_reports(tr.variables, flow, grads)
+        stop_gradients = stop_gradient_reports(flow)
+    notes = list(tr.notes)
+    if grads.error:
+        notes.append(
+            f"TensorFlow's autodiff raised {grads.error}; the verdicts come from the graph "
+            "analysis alone, with no numeric check"
+        )
+    if mismatches:
+        detail = "; ".join(mismatches)
+        if strict:
+            raise AnalysisMismatch(f"{detail}. Probe errors: {flow.probe_errors or 'none'}")
+        notes.append(
+            f"gradflow's graph analysis disagrees with TensorFlow ({detail}); the verdicts follow "
+            "TensorFlow. This is a gradflow bug: please report it."
+        )
+    timings.setdefault("render_s", 0.0)
+    return Report(
+        source=target.source,
+        target=target.name,
+        kind=target.kind,
+        inputs=target.inputs_note,
+        variables=variables,
+        stop_gradients=stop_gradients,
+        notes=tuple(notes),
+        numeric=grads.error is None,
+        mismatches=mismatches,
+        timings=timings,
+        flow=flow,
+    )

@@ -1,0 +1,161 @@
+"""Stage 4: TensorFlow's own answer. Which variables get a gradient, and what is in it.
+
+For a traced function this is ``tf.GradientTape`` around a call of the concrete
+function, watching every float variable, exactly what a training step does.
+For a TF1 graph it is ``tf.compat.v1.gradients`` run in a fresh session. The
+``None`` / not-``None`` answer decides each verdict; gradflow's graph analysis
+only explains it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import TraceError
+from .sources import format_user_traceback
+
+__all__ = ["GradFacts", "AutodiffResult", "compute_gradients"]
+
+
+@dataclass(frozen=True)
+class GradFacts:
+    """What TensorFlow returned for one variable.
+
+    Attributes:
+        is_none: the gradient is None.
+        norm: its L2 norm (None when None, not finite, or not computed).
+        finite: no NaN or Inf in it (None when not computed).
+        all_zero: every element is zero (None when not computed).
+    """
+
+    is_none: bool
+    norm: float | None = None
+    finite: bool | None = None
+    all_zero: bool | None = None
+
+
+@dataclass
+class AutodiffResult:
+    """Per-variable :class:`GradFacts`, by the report's variable name.
+
+    Attributes:
+        error: when TensorFlow's autodiff itself raised (an op with no
+            registered gradient, ``PreventGradient``), its message; ``grads``
+            is then empty and the verdicts come from the graph alone.
+        numeric: whether the gradients were evaluated on the example inputs.
+    """
+
+    grads: dict[str, GradFacts]
+    loss_value: float | None = None
+    error: str | None = None
+    numeric: bool = True
+
+
+def compute_gradients(trace: Any) -> AutodiffResult:
+    """TensorFlow's gradients of the trace's loss for each of its variables."""
+    if trace.target.kind == "tf1":
+        return _tf1_gradients(trace)
+    return _tape_gradients(trace)
+
+
+def _differentiable(ref: Any) -> bool:
+    dtype = ref.var.dtype.base_dtype
+    return dtype.is_floating or dtype.is_complex
+
+
+def _tape_gradients(trace: Any) -> AutodiffResult:
+    import tensorflow as tf
+
+    refs = [r for r in trace.variables if _differentiable(r)]
+    try:
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            for ref in refs:
+                tape.watch(ref.var)
+            loss = trace.concrete(*trace.call_args, **trace.call_kwargs)
+    except Exception as exc:  # the user's ops failed at run time
+        raise TraceError(
+            f"running target `{trace.target.name}` on its example inputs raised "
+            f"{type(exc).__name__}: {_first_line(exc)}. Fix the model file or its example inputs.",
+            user_traceback=format_user_traceback(exc),
+        ) from exc
+    try:
+        grads = tape.gradient(loss, [r.var for r in refs])
+    except (LookupError, ValueError, TypeError) as exc:
+        return AutodiffResult({}, error=f"{type(exc).__name__}: {_first_line(exc)}")
+    facts = {r.name: GradFacts(True) for r in trace.variables}
+    for ref, grad in zip(refs, grads):
+        facts[ref.name] = _facts(grad)
+    return AutodiffResult(facts, loss_value=_scalar(loss))
+
+
+def _tf1_gradients(trace: Any) -> AutodiffResult:
+    import tensorflow as tf
+
+    graph = trace.graph
+    refs = [r for r in trace.variables if _differentiable(r) and getattr(r.var, "graph", None) is graph]
+    with graph.as_default():
+        try:
+            grads = tf.compat.v1.gradients(trace.loss, [r.var for r in refs])
+        except (LookupError, ValueError, TypeError) as exc:
+            return AutodiffResult({}, error=f"{type(exc).__name__}: {_first_line(exc)}")
+        init = [
+            v.initializer
+            for v in tf.compat.v1.global_variables() + tf.compat.v1.local_variables()
+        ]
+        tables = tf.compat.v1.tables_initializer()
+        present = [(ref, g) for ref, g in zip(refs, grads) if g is not None]
+        fetches = [_dense(g) for _, g in present]
+    facts = {r.name: GradFacts(True) for r in trace.variables}
+    try:
+        with tf.compat.v1.Session(graph=graph) as session:
+            session.run([tables] + init, feed_dict=trace.feed)
+            values = session.run([trace.loss] + fetches, feed_dict=trace.feed)
+    except Exception as exc:  # the user's graph failed at run time
+        raise TraceError(
+            f"running the graph of `{trace.target.name}` on its feeds raised "
+            f"{type(exc).__name__}: {_first_line(exc)}. Fix the graph or `example_feed`.",
+            user_traceback=format_user_traceback(exc),
+        ) from exc
+    for (ref, _), value in zip(present, values[1:]):
+        facts[ref.name] = _numeric_facts(value)
+    return AutodiffResult(facts, loss_value=_scalar(values[0]))
+
+
+def _dense(grad: Any) -> Any:
+    import tensorflow as tf
+
+    return tf.convert_to_tensor(grad) if isinstance(grad, tf.IndexedSlices) else grad
+
+
+def _facts(grad: Any) -> GradFacts:
+    if grad is None:
+        return GradFacts(True)
+    return _numeric_facts(_dense(grad).numpy())
+
+
+def _numeric_facts(value: Any) -> GradFacts:
+    import numpy as np
+
+    array = np.abs(np.asarray(value)).astype(np.float64, copy=False)
+    finite = bool(np.all(np.isfinite(array)))
+    norm = float(np.sqrt(np.sum(np.square(array)))) if finite else None
+    if norm is not None and not np.isfinite(norm):
+        norm = None  # finite elements whose squares overflow float64
+    return GradFacts(False, norm=norm, finite=finite, all_zero=bool(finite and not np.any(array)))
+
+
+def _scalar(value: Any) -> float | None:
+    import numpy as np
+
+    try:
+        array = np.asarray(value.numpy() if hasattr(value, "numpy") else value)
+        return float(np.sum(array.real))
+    except (TypeError, ValueError):
+        return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__

@@ -1,0 +1,151 @@
+"""``gradflow`` on the command line. Thin: parse, call the API, print, exit.
+
+TensorFlow is imported only inside commands, so ``gradflow --help`` is instant.
+Exit codes: 0 done; 1 ``--fail-on`` matched a trainable variable; 2 a user
+error (a short message on stderr, the user's own frames where their code
+raised); 3 an internal gradflow error (re-run with ``--debug``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from typing import Sequence
+
+from . import __version__
+from .errors import GradflowError, UserError
+
+__all__ = ["main", "build_parser"]
+
+STATUSES = ("flows", "zero", "nonfinite", "blocked", "disconnected")
+
+
+def _status_list(text: str) -> tuple[str, ...]:
+    items = tuple(s.strip() for s in text.split(",") if s.strip())
+    bad = [s for s in items if s not in STATUSES]
+    if bad or not items:
+        raise argparse.ArgumentTypeError(
+            f"unknown status {', '.join(bad) or repr(text)}; choose from {', '.join(STATUSES)}"
+        )
+    return items
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gradflow",
+        description="Find where the gradient dies in a TensorFlow model, and show it.",
+    )
+    parser.add_argument("--version", action="version", version=f"gradflow {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser(
+        "inspect",
+        help="report which variables receive a gradient from a model file's loss",
+        description=(
+            "Import FILE, trace its loss, and report for every variable whether TensorFlow's "
+            "gradient reaches it (flows, zero, nonfinite, blocked, disconnected) and, where it "
+            "does not, the op and source line where it dies."
+        ),
+    )
+    p.add_argument("file", metavar="FILE", help="the model file (a .py defining `loss`, a compiled model or a TF1 loss tensor)")
+    p.add_argument("--target", metavar="NAME", help="the attribute to inspect (default: loss, loss_fn, compute_loss, then the only tf.function or compiled keras.Model)")
+    p.add_argument("--inputs", metavar="NAME", help="the attribute holding example inputs (default: example_inputs; example_feed for TF1)")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="stdout format (default: text)")
+    p.add_argument("--json", metavar="OUT", dest="json_out", help="also write the JSON report to OUT")
+    p.add_argument("--fail-on", metavar="STATUS[,STATUS]", type=_status_list, default=(),
+                   help="exit 1 when a trainable variable has one of these statuses (for CI)")
+    p.add_argument("--all", action="store_true", dest="show_all", help="list every variable even in large models")
+    p.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors; fail on any disagreement with TensorFlow")
+    return parser
+
+
+def _quiet_tensorflow() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _after_import_quiet() -> None:
+    import logging
+
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    try:
+        from absl import logging as absl_logging
+
+        absl_logging.set_verbosity(absl_logging.ERROR)
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from .api import inspect_file
+    from .outputs import write_atomic
+
+    _quiet_tensorflow()
+    # The user's module may print; stdout belongs to the report alone.
+    with contextlib.redirect_stdout(sys.stderr):
+        import tensorflow  # noqa: F401  (imported here so its start-up noise goes to stderr)
+
+        _after_import_quiet()
+        report = inspect_file(args.file, target=args.target, inputs=args.inputs, strict=args.debug)
+    if args.json_out:
+        write_atomic(args.json_out, report.to_json() + "\n")
+    if args.format == "json":
+        sys.stdout.write(report.to_json() + "\n")
+    else:
+        from .render.terminal import report_renderable
+
+        Console(highlight=False).print(report_renderable(report, show_all=args.show_all))
+    if args.fail_on:
+        hits = [v for v in report.variables if v.trainable and v.status.value in args.fail_on]
+        if hits:
+            names = ", ".join(f"{v.name} ({v.status.value})" for v in hits)
+            Console(stderr=True, highlight=False).print(f"--fail-on matched: {names}", markup=False)
+            return 1
+    return 0
+
+
+def _print_error(exc: BaseException) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(stderr=True, highlight=False)
+    console.print(f"[red]{type(exc).__name__}[/red]: {escape(str(exc))}")
+    user_tb = getattr(exc, "user_traceback", None)
+    if user_tb:
+        console.print(escape(user_tb), style="dim")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return _inspect(args)
+    except UserError as exc:
+        if args.debug:
+            raise
+        _print_error(exc)
+        return exc.exit_code
+    except GradflowError as exc:
+        if args.debug:
+            raise
+        _print_error(exc)
+        return 3
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a gradflow bug: say so, briefly
+        if args.debug:
+            raise
+        from rich.console import Console
+        from rich.markup import escape
+
+        Console(stderr=True, highlight=False).print(
+            f"[red]internal error[/red]: {type(exc).__name__}: {escape(str(exc))}\n"
+            "This is a gradflow bug. Re-run with --debug for the traceback and please report it."
+        )
+        return 3

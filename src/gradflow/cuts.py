@@ -1,0 +1,206 @@
+"""Where does the gradient die at one op? Asked of TensorFlow's gradient registry.
+
+For an op on a forward path, TensorFlow's backprop (``gradients_util``) calls
+the op's registered gradient function with the gradients of its outputs; the
+input gradients it returns as ``None`` are where the gradient dies. gradflow
+asks the same question the same way: it looks the op up in the registry and,
+when there is a gradient function, calls it on stand-in output gradients and
+reads which inputs come back ``None``. No table of op types decides anything
+here; the op type is only used to word the reason.
+
+A probe adds ops to the op's graph, so it must run after autodiff has built
+its backward functions from that graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Cut", "CutKind", "probe_op", "is_backpropagatable", "custom_gradient_name", "ProbeCache"]
+
+
+class CutKind:
+    """The kinds of cut (plain strings, so that the report stays TF-free)."""
+
+    STOP_GRADIENT = "stop_gradient"
+    NOT_DIFFERENTIABLE = "not_differentiable"  # ops.NotDifferentiable: no gradient function
+    NONE_GRADIENT = "none_gradient"  # the gradient function returns None for this input
+    CUSTOM_GRADIENT = "custom_gradient"  # a tf.custom_gradient grad_fn returns None
+    INTEGER_OUTPUT = "integer_output"  # the op's results are integers: nothing to carry a gradient
+    NO_GRADIENT = "no_gradient"  # nothing registered: tape.gradient raises LookupError
+    PREVENT_GRADIENT = "prevent_gradient"  # tf.raw_ops.PreventGradient: raises on backprop
+
+
+@dataclass(frozen=True)
+class Cut:
+    """Why the gradient dies at one input of one op."""
+
+    kind: str
+    reason: str
+
+
+def is_backpropagatable(dtype: Any) -> bool:
+    """Mirrors ``gradients_util._IsBackpropagatable``: float, complex, resource, variant, bfloat16."""
+    from tensorflow.python.framework import dtypes
+    from tensorflow.python.eager import backprop_util
+
+    dtype = dtypes.as_dtype(dtype)
+    return backprop_util.IsTrainable(dtype) or dtype.base_dtype == dtypes.bfloat16
+
+
+def custom_gradient_name(op: Any) -> str | None:
+    """The user's function behind a ``tf.custom_gradient`` op, e.g. ``'quantize'``."""
+    from tensorflow.python.framework import ops
+
+    try:
+        name = op.get_attr("_gradient_op_type").decode()
+        fn = ops.gradient_registry.lookup(name)
+    except (ValueError, LookupError, AttributeError):
+        return None
+    # internal_grad_fn -> tape_grad_fn -> the user's grad_fn (closures in custom_gradient.py)
+    frontier = [fn]
+    for _ in range(3):
+        nxt = []
+        for f in frontier:
+            for cell in getattr(f, "__closure__", None) or ():
+                try:
+                    value = cell.cell_contents
+                except ValueError:
+                    continue
+                if callable(value) and getattr(value, "__module__", "").startswith("tensorflow") is False:
+                    qual = getattr(value, "__qualname__", "") or getattr(value, "__name__", "")
+                    return qual.split(".<locals>")[0] if ".<locals>" in qual else qual
+                if callable(value) and hasattr(value, "__closure__"):
+                    nxt.append(value)
+        frontier = nxt
+    return None
+
+
+def is_custom_gradient_op(op: Any) -> bool:
+    try:
+        return op.get_attr("_gradient_op_type").decode().startswith("CustomGradient")
+    except (ValueError, AttributeError):
+        return False
+
+
+def _signature(op: Any) -> tuple:
+    attrs = tuple(
+        sorted(
+            (key, value.SerializeToString(deterministic=True))
+            for key, value in op.node_def.attr.items()
+            if not key.startswith("_") or key == "_gradient_op_type"
+        )
+    )
+    return (
+        op.type,
+        tuple(t.dtype.name for t in op.inputs),
+        tuple(t.dtype.name for t in op.outputs),
+        attrs,
+    )
+
+
+class ProbeCache:
+    """Memoises probes of ops that only differ in their inputs' values.
+
+    A gradient function's None-ness depends on the op's type, attributes and
+    dtypes, so a 6,000-op DenseNet needs a few dozen real probes. Custom
+    gradients have a unique gradient type per call and are never shared.
+    """
+
+    def __init__(self) -> None:
+        self._results: dict[tuple, tuple[Cut | None, ...]] = {}
+        self.errors: dict[str, str] = {}
+
+    def probe(self, op: Any) -> tuple[Cut | None, ...]:
+        if is_custom_gradient_op(op):
+            return probe_op(op, errors=self.errors)
+        key = _signature(op)
+        if key not in self._results:
+            self._results[key] = probe_op(op, errors=self.errors)
+        return self._results[key]
+
+
+def probe_op(op: Any, *, errors: dict[str, str] | None = None) -> tuple[Cut | None, ...]:
+    """For each input of ``op``: the :class:`Cut` where the gradient dies there, or None.
+
+    Args:
+        op: a ``tf.Operation`` (not a function-call op: gradflow looks inside those).
+        errors: where to record ops whose gradient function could not be probed
+            (they are then assumed to pass the gradient; autodiff has the last word).
+    """
+    from tensorflow.python.framework import ops
+
+    n = len(op.inputs)
+    try:
+        grad_fn = ops.get_gradient_function(op)
+    except LookupError:
+        cut = Cut(CutKind.NO_GRADIENT, f"no gradient is registered for {op.type} (tape.gradient raises LookupError)")
+        return (cut,) * n
+    if grad_fn is None:
+        return (_not_differentiable(op),) * n
+    trainable_outputs = [is_backpropagatable(t.dtype) for t in op.outputs]
+    if op.outputs and not any(trainable_outputs):
+        return (_integer_output(op),) * n
+    try:
+        in_grads = _call_gradient_function(op, grad_fn, trainable_outputs)
+    except LookupError as exc:
+        cut = Cut(CutKind.PREVENT_GRADIENT, f"{op.type} forbids backprop: {_short(str(exc))}")
+        return (cut,) * n
+    except Exception as exc:  # noqa: BLE001 - any failure means "could not probe"
+        if errors is not None:
+            errors[op.name] = f"{type(exc).__name__}: {_short(str(exc))}"
+        return (None,) * n
+    result = []
+    for i in range(n):
+        grad = in_grads[i] if i < len(in_grads) else None
+        result.append(None if grad is not None else _none_gradient(op, i))
+    return tuple(result)
+
+
+def _call_gradient_function(op: Any, grad_fn: Any, trainable_outputs: list[bool]) -> list:
+    from tensorflow.python.ops import array_ops, default_gradient
+
+    with op.graph.as_default(), op.graph.name_scope("gradflow_probe"):
+        out_grads = [
+            array_ops.placeholder(default_gradient.get_zeros_dtype(t), shape=t.shape if trainable else None)
+            if trainable
+            else None
+            for t, trainable in zip(op.outputs, trainable_outputs)
+        ]
+        in_grads = grad_fn(op, *out_grads)
+    if not isinstance(in_grads, (list, tuple)):
+        in_grads = [in_grads]
+    return list(in_grads)
+
+
+def _not_differentiable(op: Any) -> Cut:
+    if op.type == "StopGradient":
+        return Cut(CutKind.STOP_GRADIENT, "tf.stop_gradient")
+    if op.type in ("PyFunc", "PyFuncStateless"):
+        return Cut(CutKind.NOT_DIFFERENTIABLE, "tf.numpy_function has no gradient")
+    return Cut(CutKind.NOT_DIFFERENTIABLE, f"{op.type} has no gradient")
+
+
+def _integer_output(op: Any) -> Cut:
+    out = op.outputs[0].dtype.name
+    if op.type == "Cast":
+        return Cut(CutKind.INTEGER_OUTPUT, f"cast to {out} is not differentiable")
+    return Cut(CutKind.INTEGER_OUTPUT, f"{op.type} returns {out}, which carries no gradient")
+
+
+def _none_gradient(op: Any, i: int) -> Cut:
+    if is_custom_gradient_op(op):
+        name = custom_gradient_name(op) or "custom_gradient"
+        return Cut(CutKind.CUSTOM_GRADIENT, f"custom gradient '{name}' returns None for this input")
+    if op.type == "Cast":
+        src, dst = op.inputs[0].dtype.name, op.outputs[0].dtype.name
+        return Cut(CutKind.NONE_GRADIENT, f"cast from {src} to {dst} is not differentiable")
+    if len(op.inputs) > 1:
+        return Cut(CutKind.NONE_GRADIENT, f"{op.type}'s gradient is None for input {i}")
+    return Cut(CutKind.NONE_GRADIENT, f"{op.type}'s gradient is None")
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

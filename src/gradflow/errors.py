@@ -1,0 +1,90 @@
+"""gradflow's exceptions.
+
+The tree::
+
+    GradflowError                  base of everything gradflow raises on purpose
+    ├── UserError                  the user can fix it; the CLI exits 2
+    │   ├── ModelFileError         missing file, not a Python file
+    │   ├── ModelImportError       the user's module raised while importing
+    │   ├── TargetError            no target, several candidates, wrong kind
+    │   ├── InputsError            example inputs that do not fit the target
+    │   ├── TraceError             the target raised while TensorFlow traced it
+    │   ├── LossError              the target's result is not a float loss
+    │   ├── NoVariablesError       nothing to differentiate
+    │   └── RenderError            Graphviz missing or too slow; bad output path
+    └── AnalysisMismatch           gradflow's graph analysis disagrees with
+                                   TensorFlow's autodiff: a gradflow bug
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "GradflowError",
+    "UserError",
+    "ModelFileError",
+    "ModelImportError",
+    "TargetError",
+    "InputsError",
+    "TraceError",
+    "LossError",
+    "NoVariablesError",
+    "RenderError",
+    "AnalysisMismatch",
+]
+
+
+class GradflowError(Exception):
+    """Base class of every error gradflow raises on purpose."""
+
+
+class UserError(GradflowError):
+    """An error in what the user gave gradflow; the CLI exits with code 2.
+
+    Attributes:
+        user_traceback: the user's own frames, formatted, when their code raised.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, user_traceback: str | None = None) -> None:
+        super().__init__(message)
+        self.user_traceback = user_traceback
+
+
+class ModelFileError(UserError):
+    """The model file is missing or is not a Python file."""
+
+
+class ModelImportError(UserError):
+    """The user's module raised an exception while it was imported."""
+
+
+class TargetError(UserError):
+    """No target, several candidate targets, or a target of an unknown kind."""
+
+
+class InputsError(UserError):
+    """Example inputs that do not fit the target."""
+
+
+class TraceError(UserError):
+    """The user's target raised while TensorFlow traced it."""
+
+
+class LossError(UserError):
+    """The target did not produce a float loss tensor."""
+
+
+class NoVariablesError(UserError):
+    """There is no variable to differentiate the loss with respect to."""
+
+
+class RenderError(UserError):
+    """An output could not be rendered or written."""
+
+
+class AnalysisMismatch(GradflowError):
+    """gradflow's static analysis disagrees with TensorFlow's autodiff.
+
+    This is always a bug in gradflow: TensorFlow's answer is the truth.
+    """

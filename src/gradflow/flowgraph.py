@@ -1,0 +1,296 @@
+"""Stage 3: :class:`~gradflow.tracing.Trace` -> :class:`FlowGraph`, one networkx graph.
+
+This is where gradflow stops reading TensorFlow objects: everything after it
+works on plain Python data and networkx.
+
+Nodes are ops, edges are the tensors between them. Function bodies (``If`` and
+``Case`` branches, ``While`` cond and body, ``PartitionedCall`` functions) are
+inlined at any depth: an outer input feeds the body's argument node, a body
+result feeds the call node, and a ``While`` body's results feed its own
+arguments back (``loop`` edges, the only cycles).
+
+Node ids are ``"<function path>/<op name>"`` where the function path names the
+call op and the body, e.g. ``"cond[then]/mul"``; top-level ops are their name.
+
+Node attributes:
+    name (str): the op's name inside its graph.
+    type (str): the op type (``MatMul``, ``StopGradient``, ...).
+    function (str): the function path ("" at top level).
+    scope (str): the name scope, with the function path in front.
+    location (Location | None): the user's source line that created the op.
+    outputs (tuple[tuple[str, str], ...]): (dtype, shape) of each output.
+    in_branch (bool): inside a ``tf.cond`` / ``tf.switch_case`` branch, at any depth.
+    role (str): ``variable``, ``loss``, ``input`` (an argument of the traced
+        function or a TF1 placeholder), ``arg`` (a body argument), ``call``
+        (a function-call op whose bodies are inlined), ``op``.
+    variable (str): for ``role == "variable"``, the report's variable name.
+    cut (cuts.Cut | None): where the gradient dies at this op, if it does on some input.
+
+Edge attributes (MultiDiGraph; key ``"<src slot>:<dst slot>"``):
+    tensor (str), dtype (str), shape (str).
+    via (str): ``data``; ``arg`` (into a body); ``return`` (out of a body);
+        ``loop`` (a While body result back to its argument); ``pred`` (a
+        branch predicate or loop condition); ``custom_forward`` (the forward
+        result into a ``tf.custom_gradient``, whose gradient the custom
+        function replaces).
+    backprop (bool): the tensor's dtype can carry a gradient.
+    open (bool): the gradient passes back along this edge.
+    cut (cuts.Cut | None): why not, where the gradient dies at this edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from .cuts import ProbeCache, is_backpropagatable, is_custom_gradient_op
+from .sources import LocationResolver
+
+__all__ = ["FlowGraph", "build_flowgraph", "annotate_cuts", "CALL_TYPES"]
+
+CALL_TYPES = frozenset(
+    {"If", "StatelessIf", "Case", "StatelessCase", "While", "StatelessWhile",
+     "PartitionedCall", "StatefulPartitionedCall"}
+)
+BRANCH_TYPES = frozenset({"If", "StatelessIf", "Case", "StatelessCase"})
+LOOP_TYPES = frozenset({"While", "StatelessWhile"})
+
+
+@dataclass
+class FlowGraph:
+    """The analysis graph.
+
+    Attributes:
+        G: the graph (see the module docstring for its attributes).
+        loss: the node producing the loss.
+        variables: variable name -> node id, for variables the trace reads.
+        kind: the target kind (``callable``, ``keras``, ``tf1``).
+        probe_errors: ops whose gradient function could not be probed.
+    """
+
+    G: nx.MultiDiGraph
+    loss: str
+    variables: dict[str, str]
+    kind: str = "callable"
+    probe_errors: dict[str, str] = field(default_factory=dict)
+
+
+class _Builder:
+    def __init__(self, trace: Any) -> None:
+        self.G = nx.MultiDiGraph()
+        self.ops: dict[str, Any] = {}  # node id -> tf.Operation, for probing
+        self.locations = LocationResolver(trace.target.source)
+        self.trace = trace
+
+    # -- nodes ---------------------------------------------------------------
+    def add_graph(self, graph: Any, prefix: str, function: str, in_branch: bool = False) -> None:
+        ops = graph.get_operations()
+        for op in ops:
+            self.add_node(op, prefix, function, in_branch)
+        for op in ops:
+            self.add_in_edges(op, prefix)
+
+    def add_node(self, op: Any, prefix: str, function: str, in_branch: bool) -> None:
+        nid = prefix + op.name
+        scope = op.name.rpartition("/")[0]
+        self.G.add_node(
+            nid,
+            name=op.name,
+            type=op.type,
+            function=function,
+            scope="/".join(p for p in (function, scope) if p),
+            location=self._location(op),
+            outputs=tuple((t.dtype.name, _shape(t.shape)) for t in op.outputs),
+            role="op",
+            in_branch=in_branch,
+            cut=None,
+        )
+        self.ops[nid] = op
+
+    def _location(self, op: Any) -> Any:
+        try:
+            frames = op.traceback
+        except Exception:  # noqa: BLE001 - ops rebuilt from a FunctionDef have none
+            return None
+        return self.locations.location(frames) if frames else None
+
+    # -- edges ---------------------------------------------------------------
+    def add_edge(self, src: str, dst: str, tensor: Any, src_slot: Any, dst_slot: Any, via: str) -> None:
+        if src == dst:
+            return
+        self.G.add_edge(
+            src,
+            dst,
+            key=f"{src_slot}:{dst_slot}",
+            tensor=tensor.name,
+            dtype=tensor.dtype.name,
+            shape=_shape(tensor.shape),
+            via=via,
+            backprop=is_backpropagatable(tensor.dtype),
+            open=False,
+            cut=None,
+        )
+
+    def add_in_edges(self, op: Any, prefix: str) -> None:
+        nid = prefix + op.name
+        if op.type in CALL_TYPES and self.expand_call(op, prefix):
+            return
+        custom = is_custom_gradient_op(op)
+        for i, t in enumerate(op.inputs):
+            via = "data"
+            if custom and i < len(op.outputs) and op.outputs[i].consumers():
+                via = "custom_forward"
+            self.add_edge(prefix + t.op.name, nid, t, t.value_index, i, via)
+
+    def expand_call(self, op: Any, prefix: str) -> bool:
+        bodies = _bodies(op)
+        if bodies is None:
+            return False
+        nid = prefix + op.name
+        self.G.nodes[nid]["role"] = "call"
+        first_data = 1 if op.type in BRANCH_TYPES else 0
+        if first_data:
+            pred = op.inputs[0]
+            self.add_edge(prefix + pred.op.name, nid, pred, pred.value_index, 0, "pred")
+        for label, body in bodies:
+            body_prefix = f"{nid}[{label}]/"
+            function = f"{self.G.nodes[nid]['function'] + '/' if self.G.nodes[nid]['function'] else ''}{op.name}[{label}]"
+            in_branch = self.G.nodes[nid]["in_branch"] or op.type in BRANCH_TYPES
+            self.add_graph(body, body_prefix, function, in_branch)
+            for arg in body.inputs:
+                self.G.nodes[body_prefix + arg.op.name]["role"] = "arg"
+            for k, arg in enumerate(body.inputs):
+                if first_data + k < len(op.inputs):
+                    t = op.inputs[first_data + k]
+                    self.add_edge(prefix + t.op.name, body_prefix + arg.op.name, t, t.value_index, k, "arg")
+            is_cond = op.type in LOOP_TYPES and label == "cond"
+            for j, out in enumerate(body.outputs):
+                src = body_prefix + out.op.name
+                if is_cond:
+                    self.add_edge(src, nid, out, out.value_index, "cond", "pred")
+                    continue
+                self.add_edge(src, nid, out, out.value_index, j, "return")
+                if op.type in LOOP_TYPES:
+                    # Loop-carried: result j is argument j of the next iteration,
+                    # of the body and of the condition alike.
+                    for other_label, other in bodies:
+                        if j < len(other.inputs):
+                            dst = f"{nid}[{other_label}]/{other.inputs[j].op.name}"
+                            self.add_edge(src, dst, out, out.value_index, f"loop{j}", "loop")
+        return True
+
+
+def _bodies(op: Any) -> list[tuple[str, Any]] | None:
+    """The FuncGraphs of a function-call op, as TensorFlow's own gradient code finds them."""
+    try:
+        if op.type in ("If", "StatelessIf"):
+            from tensorflow.python.ops import cond_v2
+
+            then_graph, else_graph = cond_v2.get_func_graphs(op)
+            return [("then", then_graph), ("else", else_graph)]
+        if op.type in ("Case", "StatelessCase"):
+            from tensorflow.python.ops import cond_v2
+
+            return [(f"branch{i}", g) for i, g in enumerate(cond_v2.get_func_graphs(op))]
+        if op.type in LOOP_TYPES:
+            from tensorflow.python.ops import while_v2
+
+            cond = getattr(op, "_cond_graph", None) or while_v2._get_graph(op, "cond", "_cond_graph")
+            body = getattr(op, "_body_graph", None) or while_v2._get_graph(op, "body", "_body_graph")
+            return [("cond", cond), ("body", body)]
+        if op.type in ("PartitionedCall", "StatefulPartitionedCall"):
+            name = op.get_attr("f").name
+            fn = op.graph._get_function(name)
+            graph = getattr(fn, "graph", None) if fn is not None else None
+            if graph is None:
+                from tensorflow.python.framework import function_def_to_graph
+
+                graph = function_def_to_graph.function_def_to_graph(fn.cached_definition if fn else None)
+            label = name
+            if label.startswith("__inference_"):
+                label = label[len("__inference_"):].rsplit("_", 1)[0]
+            return [(label, graph)]
+    except Exception:  # noqa: BLE001 - fall back to treating the call as one op
+        return None
+    return None
+
+
+def _shape(shape: Any) -> str:
+    if shape.rank is None:
+        return "<unknown>"
+    return "[" + ", ".join("?" if d is None else str(d) for d in shape.as_list()) + "]"
+
+
+def build_flowgraph(trace: Any) -> tuple[FlowGraph, dict[str, Any]]:
+    """Snapshot the trace's graph (and every body in it) as a :class:`FlowGraph`.
+
+    Must run before autodiff, which rewrites control-flow ops to output their
+    intermediates. Returns the graph and the node id -> ``tf.Operation`` map
+    that :func:`annotate_cuts` needs.
+    """
+    b = _Builder(trace)
+    b.add_graph(trace.graph, "", "")
+    loss = trace.loss.op.name
+    G = b.G
+    if trace.target.kind != "tf1":
+        for t in trace.graph.inputs:
+            G.nodes[t.op.name]["role"] = "input"
+    else:
+        for t in trace.feed or {}:
+            if t.op.name in G:
+                G.nodes[t.op.name]["role"] = "input"
+    variables = {}
+    for ref in trace.variables:
+        if ref.op_name is not None and ref.op_name in G:
+            G.nodes[ref.op_name]["role"] = "variable"
+            G.nodes[ref.op_name]["variable"] = ref.name
+            variables[ref.name] = ref.op_name
+    G.nodes[loss]["role"] = "loss"
+    G.graph["loss"] = loss
+    return FlowGraph(G=G, loss=loss, variables=variables, kind=trace.target.kind), b.ops
+
+
+def annotate_cuts(flow: FlowGraph, ops: dict[str, Any], *, cache: ProbeCache | None = None) -> None:
+    """Mark every edge ``open`` or ``cut`` by probing TensorFlow's gradient functions.
+
+    Only ops between a variable and the loss are probed. Must run after
+    autodiff (a probe adds ops to the op's graph).
+    """
+    G = flow.G
+    cache = cache or ProbeCache()
+    sources = set(flow.variables.values())
+    forward: set[str] = set()
+    for s in sources:
+        forward |= nx.descendants(G, s)
+    between = (forward | sources) & (nx.ancestors(G, flow.loss) | {flow.loss})
+    for nid in sorted(between):
+        node = G.nodes[nid]
+        in_edges = [(u, k, d) for u, _, k, d in G.in_edges(nid, keys=True, data=True) if d["backprop"]]
+        if not in_edges:
+            continue
+        if node["role"] in ("call", "arg"):
+            for u, k, d in in_edges:
+                d["open"] = d["via"] != "pred"
+            continue
+        op = ops[nid]
+        cuts = cache.probe(op)
+        for u, k, d in in_edges:
+            if d["via"] == "custom_forward":
+                continue
+            slot = d_key_slot(k)
+            cut = cuts[slot] if slot is not None and slot < len(cuts) else None
+            if cut is None:
+                d["open"] = True
+            else:
+                d["cut"] = cut
+                node["cut"] = node["cut"] or cut
+    flow.probe_errors.update(cache.errors)
+
+
+def d_key_slot(key: str) -> int | None:
+    """The destination input slot of an edge key ``"<src>:<dst>"``."""
+    dst = key.rpartition(":")[2]
+    return int(dst) if dst.isdigit() else None
+

@@ -1,0 +1,174 @@
+"""The terminal report, as rich renderables.
+
+Layout: a header (file, target, inputs), the variable table (grouped by scope
+when there are many), the StopGradient inventory, notes, and a summary line.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+from rich.console import Console, Group, RenderableType
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from .theme import STATUS_ORDER, style_of
+
+if TYPE_CHECKING:
+    from ..report import Report, VariableReport
+
+__all__ = ["report_renderable", "render_text", "GROUP_THRESHOLD"]
+
+GROUP_THRESHOLD = 40
+
+
+def _shape(shape: tuple | None) -> str:
+    if shape is None:
+        return "?"
+    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+def _norm(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3g}"
+
+
+def _status_text(status: object) -> Text:
+    st = style_of(status)
+    return Text(f"{st.symbol} {st.label}", style=f"bold {st.colour}")
+
+
+def _header(report: "Report") -> Text:
+    text = Text()
+    text.append("gradflow", style="bold")
+    if report.source:
+        text.append(f"  {report.source}")
+    text.append(f"  target ")
+    text.append(report.target, style="bold")
+    text.append(f" ({report.kind})")
+    if report.inputs:
+        text.append(f"\ninputs: {report.inputs}", style="dim")
+    return text
+
+
+def _variable_table(variables: "list[VariableReport]") -> Table:
+    table = Table(title=None, show_edge=False, header_style="bold", pad_edge=False, expand=False)
+    table.add_column("variable", overflow="fold")
+    table.add_column("shape", no_wrap=True)
+    table.add_column("trainable", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("grad norm", justify="right", no_wrap=True)
+    table.add_column("why", overflow="fold")
+    for v in variables:
+        table.add_row(
+            escape(v.name),
+            _shape(v.shape),
+            "yes" if v.trainable else "no",
+            _status_text(v.status),
+            _norm(v.grad_norm),
+            escape(v.why),
+        )
+    return table
+
+
+def _group_key(name: str) -> str:
+    return name.split("/", 1)[0] if "/" in name else "(top level)"
+
+
+def _group_table(variables: "list[VariableReport]") -> Table:
+    groups: "OrderedDict[str, list[VariableReport]]" = OrderedDict()
+    for v in variables:
+        groups.setdefault(_group_key(v.name), []).append(v)
+    table = Table(show_edge=False, header_style="bold", pad_edge=False)
+    table.add_column("scope", overflow="fold")
+    table.add_column("variables", justify="right")
+    table.add_column("worst", no_wrap=True)
+    table.add_column("statuses", overflow="fold")
+    table.add_column("why (first problem)", overflow="fold")
+    for key, members in groups.items():
+        worst = next(s for s in STATUS_ORDER if any(m.status is s for m in members))
+        counts = ", ".join(
+            f"{sum(m.status is s for m in members)} {style_of(s).label}"
+            for s in STATUS_ORDER
+            if any(m.status is s for m in members)
+        )
+        problem = next((m for m in members if m.why and m.status is worst), None)
+        why = f"{problem.name}: {problem.why}" if problem else ""
+        table.add_row(escape(key), str(len(members)), _status_text(worst), counts, escape(why))
+    return table
+
+
+def _stop_gradient_table(report: "Report") -> Table:
+    table = Table(show_edge=False, header_style="bold", pad_edge=False)
+    table.add_column("StopGradient op", overflow="fold")
+    table.add_column("location", overflow="fold")
+    table.add_column("shields", overflow="fold")
+    for sg in report.stop_gradients:
+        table.add_row(
+            escape(sg.op),
+            escape(str(sg.location)) if sg.location else "-",
+            escape(", ".join(sg.shields)) if sg.shields else "(no variable entirely)",
+        )
+    return table
+
+
+def _summary(report: "Report") -> Text:
+    text = Text(report.headline(), style="bold")
+    parts = []
+    for status in STATUS_ORDER[::-1]:
+        n = report.summary[status.value]
+        if n:
+            parts.append((f"{n} {style_of(status).label}", style_of(status).colour))
+    if parts:
+        text.append("  ·  ")
+        for i, (label, colour) in enumerate(parts):
+            if i:
+                text.append(", ")
+            text.append(label, style=colour)
+    return text
+
+
+def report_renderable(report: "Report", *, show_all: bool = False) -> RenderableType:
+    """The whole terminal report as one rich renderable.
+
+    Args:
+        report: the report.
+        show_all: list every variable even when there are more than
+            ``GROUP_THRESHOLD`` (otherwise they are grouped by scope).
+    """
+    parts: list[RenderableType] = [_header(report), Text()]
+    variables = list(report.variables)
+    if len(variables) > GROUP_THRESHOLD and not show_all:
+        parts.append(_group_table(variables))
+        problems = [v for v in variables if v.status.value != "flows" and v.trainable]
+        if problems:
+            parts.append(Text())
+            parts.append(Text(f"trainable variables that do not learn ({len(problems)}):", style="bold"))
+            parts.append(_variable_table(problems[:GROUP_THRESHOLD]))
+            if len(problems) > GROUP_THRESHOLD:
+                parts.append(Text(f"... and {len(problems) - GROUP_THRESHOLD} more", style="dim"))
+        parts.append(Text(
+            f"{len(variables)} variables grouped by scope; --all lists every one.", style="dim"))
+    else:
+        parts.append(_variable_table(variables))
+    if report.stop_gradients:
+        parts.append(Text())
+        parts.append(_stop_gradient_table(report))
+    for note in report.notes:
+        parts.append(Text(f"note: {note}", style="yellow"))
+    if not report.numeric:
+        parts.append(Text("no numeric check ran: statuses come from the graph alone", style="dim"))
+    parts.append(Text())
+    parts.append(_summary(report))
+    return Group(*parts)
+
+
+def render_text(report: "Report", *, width: int = 100, show_all: bool = False) -> str:
+    """The terminal report as plain text (no colour), e.g. for ``str(report)``."""
+    console = Console(width=width, color_system=None, record=False, force_terminal=False)
+    with console.capture() as capture:
+        console.print(report_renderable(report, show_all=show_all))
+    return capture.get()

@@ -1,0 +1,206 @@
+"""The report: one object that feeds every output (terminal, JSON, graphs, HTML).
+
+Frozen dataclasses, TF-free. ``Report.to_dict()`` is the contract's
+``gradflow.report/1`` JSON; ``Report.__rich__`` is the terminal view.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from .analysis import PathCount
+from .sources import Location
+
+__all__ = ["Status", "Blocker", "VariableReport", "StopGradientReport", "Report", "SCHEMA"]
+
+SCHEMA = "gradflow.report/1"
+TIMING_KEYS = ("load_s", "trace_s", "analysis_s", "autodiff_s", "render_s")
+
+
+class Status(str, Enum):
+    """A variable's verdict; the values are the contract's words."""
+
+    FLOWS = "flows"
+    ZERO = "zero"
+    NONFINITE = "nonfinite"
+    BLOCKED = "blocked"
+    DISCONNECTED = "disconnected"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """One op where a forward path from a variable to the loss loses its gradient.
+
+    Attributes:
+        op: the op's node id in the analysis graph (its name, with the
+            function path in front inside a cond/while/function body).
+        type: the op type.
+        location: the user's line that created it, or None.
+        reason: a short human reason ("tf.stop_gradient", "ArgMax has no gradient").
+        kind: the cut kind (see :class:`gradflow.cuts.CutKind`).
+    """
+
+    op: str
+    type: str
+    location: Location | None
+    reason: str
+    kind: str
+
+    def to_dict(self) -> dict:
+        return {
+            "op": self.op,
+            "type": self.type,
+            "location": self.location.to_dict() if self.location else None,
+            "reason": self.reason,
+            "kind": self.kind,
+        }
+
+    def where(self) -> str:
+        return str(self.location) if self.location else self.op
+
+
+@dataclass(frozen=True)
+class VariableReport:
+    """The verdict on one variable, and its explanation."""
+
+    name: str
+    shape: tuple | None
+    dtype: str
+    trainable: bool
+    status: Status
+    grad_norm: float | None
+    paths: PathCount
+    blockers: tuple[Blocker, ...]
+    why: str
+    node: str | None = None
+
+    @property
+    def partially_blocked(self) -> bool:
+        return self.status is Status.FLOWS and self.paths.blocked > 0
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "shape": None if self.shape is None else list(self.shape),
+            "dtype": self.dtype,
+            "trainable": self.trainable,
+            "status": self.status.value,
+            "grad_norm": self.grad_norm,
+            "paths": self.paths.to_dict(),
+            "blockers": [b.to_dict() for b in self.blockers],
+            "why": self.why,
+        }
+
+
+@dataclass(frozen=True)
+class StopGradientReport:
+    """One ``tf.stop_gradient`` and the variables all of whose paths it cuts."""
+
+    op: str
+    location: Location | None
+    shields: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return {
+            "op": self.op,
+            "location": self.location.to_dict() if self.location else None,
+            "shields": list(self.shields),
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything gradflow found about one loss.
+
+    Attributes:
+        source: the model file as given, or None from the Python API.
+        target: the target's name.
+        kind: ``callable``, ``keras`` or ``tf1``.
+        inputs: how the example inputs were obtained.
+        variables: one verdict per variable, in a stable order.
+        stop_gradients: every StopGradient op in the traced graph.
+        notes: things worth saying (a summed loss, an autodiff error...).
+        numeric: whether gradients were evaluated on the example inputs.
+        timings: seconds per stage (the only field that varies between runs).
+        flow: the analysis graph, for the renderers.
+    """
+
+    source: str | None
+    target: str
+    kind: str
+    inputs: str
+    variables: tuple[VariableReport, ...]
+    stop_gradients: tuple[StopGradientReport, ...]
+    notes: tuple[str, ...] = ()
+    numeric: bool = True
+    mismatches: tuple[str, ...] = ()
+    timings: dict = field(default_factory=lambda: {k: 0.0 for k in TIMING_KEYS}, compare=False)
+    flow: Any = field(default=None, compare=False, repr=False)
+
+    # -- queries -------------------------------------------------------------
+    def variable(self, name: str) -> VariableReport:
+        """The report on the variable called ``name``.
+
+        Raises:
+            KeyError: no such variable; the message lists the names.
+        """
+        for v in self.variables:
+            if v.name == name:
+                return v
+        raise KeyError(f"no variable {name!r}; variables: {', '.join(v.name for v in self.variables)}")
+
+    def status(self, name: str) -> Status:
+        """The status of the variable called ``name``."""
+        return self.variable(name).status
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in Status}
+        for v in self.variables:
+            counts[v.status.value] += 1
+        return counts
+
+    def headline(self) -> str:
+        """One line: how many trainable variables receive gradient."""
+        trainable = [v for v in self.variables if v.trainable]
+        learning = sum(v.status is Status.FLOWS for v in trainable)
+        if len(trainable) == 1:
+            return f"{learning} of 1 trainable variable receives gradient"
+        return f"{learning} of {len(trainable)} trainable variables receive gradient"
+
+    # -- outputs -------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """The contract's ``gradflow.report/1`` object."""
+        d = {
+            "schema": SCHEMA,
+            "source": self.source,
+            "target": self.target,
+            "kind": self.kind,
+            "inputs": self.inputs,
+            "numeric_check": self.numeric,
+            "variables": [v.to_dict() for v in self.variables],
+            "stop_gradients": [s.to_dict() for s in self.stop_gradients],
+            "summary": self.summary,
+            "notes": list(self.notes),
+            "timings": {k: round(float(self.timings.get(k, 0.0)), 4) for k in TIMING_KEYS},
+        }
+        return d
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    def __rich__(self) -> Any:
+        from .render.terminal import report_renderable
+
+        return report_renderable(self)
+
+    def __str__(self) -> str:
+        from .render.terminal import render_text
+
+        return render_text(self)

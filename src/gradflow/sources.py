@@ -1,0 +1,125 @@
+"""Where did the user write this? Source locations from op and exception tracebacks.
+
+A frame is the *user's* when its file belongs to neither TensorFlow, Keras,
+gradflow itself nor Python's standard library. An op's location is the innermost
+user frame of the traceback TensorFlow recorded when the op was created.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+import sysconfig
+import traceback
+from dataclasses import dataclass
+from typing import Iterable
+
+__all__ = ["Location", "is_user_file", "innermost_user_frame", "format_user_traceback"]
+
+_LIBRARY_PACKAGES = ("tensorflow", "keras", "tf_keras", "gradflow", "absl", "tensorboard")
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in the user's source: ``file`` as given or relative to the cwd."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    def to_dict(self) -> dict:
+        return {"file": self.file, "line": self.line}
+
+
+_SITE = os.sep + "site-packages" + os.sep
+
+
+@functools.lru_cache(maxsize=1)
+def _library_dirs() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(package dirs of TF, Keras, gradflow..., standard-library dirs), real paths."""
+    packages = []
+    for name in _LIBRARY_PACKAGES:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is not None and spec.submodule_search_locations:
+            packages.extend(os.path.realpath(p) + os.sep for p in spec.submodule_search_locations)
+    stdlib = {
+        os.path.realpath(path) + os.sep
+        for key in ("stdlib", "platstdlib")
+        if (path := sysconfig.get_paths().get(key))
+    }
+    return tuple(packages), tuple(sorted(stdlib))
+
+
+@functools.lru_cache(maxsize=4096)
+def is_user_file(filename: str) -> bool:
+    """Whether a frame in ``filename`` is the user's own code."""
+    if not filename or filename.startswith("<"):
+        return False
+    real = os.path.realpath(filename)
+    if "__autograph_generated_file" in real:
+        return False
+    packages, stdlib = _library_dirs()
+    if real.startswith(packages):
+        return False
+    # Third-party code installed beside the standard library is not Python's own.
+    return not (real.startswith(stdlib) and _SITE not in real)
+    return True
+
+
+class LocationResolver:
+    """Turns frame filenames into :class:`Location` paths, as the user gave them.
+
+    Args:
+        source: the model file as the user named it (its real path maps back to it).
+    """
+
+    def __init__(self, source: str | None = None) -> None:
+        self._source = source
+        self._source_real = os.path.realpath(source) if source else None
+        self._cwd = os.getcwd()
+
+    @functools.lru_cache(maxsize=4096)
+    def display_path(self, filename: str) -> str:
+        real = os.path.realpath(filename)
+        if self._source_real and real == self._source_real:
+            return self._source
+        try:
+            rel = os.path.relpath(real, self._cwd)
+        except ValueError:
+            return real
+        return real if rel.startswith("..") else rel
+
+    def location(self, frames: Iterable) -> Location | None:
+        """The innermost user frame of ``frames`` (outermost first), or None."""
+        frame = innermost_user_frame(frames)
+        if frame is None:
+            return None
+        return Location(self.display_path(frame[0]), int(frame[1]))
+
+
+def innermost_user_frame(frames: Iterable) -> tuple[str, int] | None:
+    """``(filename, lineno)`` of the innermost user frame; frames go outermost first."""
+    found = None
+    for frame in frames:
+        filename = getattr(frame, "filename", None) or frame[0]
+        lineno = getattr(frame, "lineno", None) or frame[1]
+        if is_user_file(filename):
+            found = (filename, lineno)
+    return found
+
+
+def format_user_traceback(exc: BaseException) -> str:
+    """The user's frames of ``exc``'s traceback plus its final line, like Python's."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if is_user_file(f.filename)]
+    lines = []
+    if frames:
+        lines.append("Traceback (most recent call last, your code only):\n")
+        lines.extend(traceback.format_list(frames))
+    lines.extend(traceback.format_exception_only(type(exc), exc))
+    return "".join(lines).rstrip("\n")

@@ -1,0 +1,450 @@
+"""Stage 2: :class:`Target` -> :class:`Trace`.
+
+A callable becomes a concrete function (a ``FuncGraph``), a compiled Keras
+model becomes a concrete function of its compiled loss, and a TF1 loss tensor
+is taken with its graph as it is. The trace also fixes the variable set of the
+contract: the variables the traced loss reads, plus those reachable from the
+module's globals (or the module's explicit ``variables`` list), plus a TF1
+graph's global-variables collection.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import InputsError, LossError, NoVariablesError, TraceError
+from .loading import SEED, Target, synthesize_value
+from .sources import format_user_traceback
+
+__all__ = ["Trace", "VariableRef", "trace", "variable_display_name"]
+
+
+@dataclass
+class VariableRef:
+    """One variable of the report.
+
+    Attributes:
+        name: the display name (Keras ``.path``, else ``.name`` without ``:0``;
+            repeats get ``#2``, ``#3``...).
+        shape: dims, None where unknown; None when the rank is unknown.
+        dtype: e.g. ``"float32"``.
+        trainable: the variable's own flag.
+        var: the ``tf.Variable`` itself (what autodiff differentiates against).
+        op_name: the op standing for it in the traced graph (a captured handle
+            placeholder, ``VarHandleOp`` or ``VariableV2``), or None when unread.
+    """
+
+    name: str
+    shape: tuple | None
+    dtype: str
+    trainable: bool
+    var: Any
+    op_name: str | None = None
+
+
+@dataclass
+class Trace:
+    """A traced loss, ready for analysis and autodiff.
+
+    Attributes:
+        target: where it came from.
+        graph: the ``FuncGraph`` (callable, keras) or ``tf.Graph`` (tf1).
+        loss: the loss tensor in ``graph``.
+        variables: the variables of the report, in report order.
+        concrete: the concrete function (callable, keras), called by autodiff.
+        call_args, call_kwargs: its inputs.
+        feed: placeholder -> value (tf1).
+        notes: things the report should say (a summed non-scalar loss...).
+    """
+
+    target: Target
+    graph: Any
+    loss: Any
+    variables: list[VariableRef]
+    concrete: Any = None
+    call_args: tuple = ()
+    call_kwargs: dict = field(default_factory=dict)
+    feed: dict | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def trace(target: Target) -> Trace:
+    """Trace ``target`` into a graph and fix its variable set.
+
+    Raises:
+        InputsError: the inputs do not fit.
+        TraceError: the user's code raised while being traced.
+        LossError: the result is not a float tensor.
+        NoVariablesError: there is nothing to differentiate.
+    """
+    if target.kind == "tf1":
+        result = _trace_tf1(target)
+    else:
+        result = _trace_function(target)
+    if not result.variables:
+        raise NoVariablesError(
+            f"target `{target.name}` has no variables: the loss reads none and the module "
+            "defines none. gradflow reports which variables receive a gradient, so there must "
+            "be at least one tf.Variable (or a Keras layer's weights)."
+        )
+    return result
+
+
+# ---------------------------------------------------------------------------
+# tf.function, plain callables, tf.Module, Keras
+
+
+def _trace_function(target: Target) -> Trace:
+    import numpy as np
+    import tensorflow as tf
+
+    def as_tensor(v: Any) -> Any:
+        return tf.constant(v) if isinstance(v, np.ndarray) else v
+
+    args = tf.nest.map_structure(as_tensor, tuple(target.args))
+    kwargs = tf.nest.map_structure(as_tensor, dict(target.kwargs))
+    if target.kind == "keras":
+        fn, args, kwargs = _keras_loss_function(target, args)
+    else:
+        fn = _as_tf_function(target.obj)
+    try:
+        concrete = fn.get_concrete_function(*args, **kwargs)
+    except Exception as exc:  # the user's code, or TF binding the inputs
+        raise _trace_failure(target, exc) from exc
+    out = concrete.structured_outputs
+    if not tf.is_tensor(out):
+        raise LossError(
+            f"target `{target.name}` returned {_kind_of(out)}, not a tensor. Return one scalar "
+            "float loss (e.g. tf.reduce_mean(...))."
+        )
+    if not (out.dtype.is_floating or out.dtype.is_complex):
+        raise LossError(
+            f"target `{target.name}` returned a {out.dtype.name} tensor; a loss must be a float "
+            "tensor. Cast it with tf.cast(..., tf.float32) only if that is really the loss: an "
+            "integer result carries no gradient."
+        )
+    loss = concrete.outputs[0]
+    notes = _loss_shape_notes(out)
+    graph = concrete.graph
+    captured = {id(external): internal.op.name for external, internal in graph.captures}
+    read = list(graph.variables)
+    candidates = _candidate_variables(target, read)
+    refs = []
+    for display, var in candidates:
+        refs.append(_make_ref(display, var, captured.get(id(getattr(var, "handle", None)))))
+    _name_uniquely(refs)
+    return Trace(target=target, graph=graph, loss=loss, variables=refs, concrete=concrete,
+                 call_args=args, call_kwargs=kwargs, notes=notes)
+
+
+def _as_tf_function(obj: Any) -> Any:
+    import tensorflow as tf
+
+    from .loading import is_tf_function
+
+    if is_tf_function(obj):
+        return obj
+    if inspect.isfunction(obj) or inspect.ismethod(obj):
+        return tf.function(obj)
+    return tf.function(obj.__call__)
+
+
+def _keras_loss_function(target: Target, args: tuple) -> tuple[Any, tuple, dict]:
+    """A tf.function computing the compiled model's loss with ``training=True``."""
+    import tensorflow as tf
+
+    model = target.obj
+    x, y = args[0], args[1]
+    sample_weight = args[2] if len(args) > 2 else None
+    if not model.built:
+        try:
+            model(x, training=False)
+        except Exception as exc:
+            raise _trace_failure(target, exc) from exc
+    accepts_training = "training" in inspect.signature(model.compute_loss).parameters
+
+    def compiled_loss(x: Any, y: Any, sample_weight: Any = None) -> Any:
+        y_pred = model(x, training=True)
+        kwargs = dict(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+        if accepts_training:
+            kwargs["training"] = True
+        return model.compute_loss(**kwargs)
+
+    call_kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+    return tf.function(compiled_loss), (x, y), call_kwargs
+
+
+def _trace_failure(target: Target, exc: Exception) -> Exception:
+    message = str(exc).strip()
+    binding = isinstance(exc, (TypeError, ValueError)) and any(
+        phrase in message
+        for phrase in ("argument", "input_signature", "positional", "Binding inputs", "signature")
+    ) and "in user code" not in message
+    inputs = target.inputs_note or "no inputs"
+    if binding:
+        return InputsError(
+            f"the inputs do not fit target `{target.name}` ({inputs}): {_first_lines(message)}. "
+            "Fix `example_inputs` (a tuple of positional arguments, one tensor, or a dict of "
+            "keyword arguments) to match the function's parameters and input_signature.",
+        )
+    return TraceError(
+        f"target `{target.name}` raised {type(exc).__name__} while TensorFlow traced it on "
+        f"{inputs}: {_first_lines(message)}. Fix the model file (or its example inputs).",
+        user_traceback=format_user_traceback(exc),
+    )
+
+
+def _first_lines(message: str, limit: int = 12) -> str:
+    lines = [line.rstrip() for line in message.splitlines() if line.strip()]
+    text = "\n".join(lines[:limit])
+    return text + ("\n..." if len(lines) > limit else "")
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "None"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)}"
+    if isinstance(value, dict):
+        return f"a dict with keys {sorted(map(str, value))}"
+    return f"a {type(value).__name__}"
+
+
+def _loss_shape_notes(out: Any) -> list[str]:
+    shape = out.shape
+    if shape.rank == 0:
+        return []
+    dims = "unknown" if shape.rank is None else str(shape.as_list())
+    return [
+        f"the loss is not a scalar (shape {dims}); like TensorFlow's autodiff, gradflow "
+        "differentiates its sum"
+    ]
+
+
+# ---------------------------------------------------------------------------
+# TF1 graphs
+
+
+def _trace_tf1(target: Target) -> Trace:
+    import tensorflow as tf
+
+    loss = target.obj
+    graph = loss.graph
+    if not (loss.dtype.is_floating or loss.dtype.is_complex):
+        raise LossError(
+            f"target `{target.name}` is a {loss.dtype.name} tensor; a loss must be a float tensor."
+        )
+    notes = _loss_shape_notes(loss)
+    feed = _tf1_feed(target, graph, loss)
+    with graph.as_default():
+        collected = list(tf.compat.v1.global_variables()) + [
+            v for v in tf.compat.v1.trainable_variables()
+        ]
+    module_level = [v for _, v in _module_variables(target) if getattr(v, "graph", None) is graph]
+    explicit = _explicit_variables(target)
+    if explicit is not None:
+        candidates = explicit
+    else:
+        candidates = [(v, v) for v in module_level + collected]
+    refs = []
+    seen: set[int] = set()
+    for display, var in candidates:
+        if id(var) in seen:
+            continue
+        seen.add(id(var))
+        refs.append(_make_ref(display, var, var.op.name if getattr(var, "graph", None) is graph else None))
+    _name_uniquely(refs)
+    return Trace(target=target, graph=graph, loss=loss, variables=refs, feed=feed, notes=notes)
+
+
+def _tf1_feed(target: Target, graph: Any, loss: Any) -> dict:
+    """Feeds for every placeholder the loss depends on: given, else synthesised."""
+    import numpy as np
+
+    rng = np.random.default_rng(SEED)
+    needed = [op for op in _ancestor_ops(loss.op) if op.type == "Placeholder"]
+    given: dict = {}
+    for key, value in (target.feed or {}).items():
+        tensor = key
+        if isinstance(key, str):
+            name = key if ":" in key else key + ":0"
+            try:
+                tensor = graph.get_tensor_by_name(name)
+            except (KeyError, ValueError) as exc:
+                raise InputsError(
+                    f"`example_feed` names {key!r}, which is not a tensor of the loss's graph."
+                ) from exc
+        if getattr(tensor, "graph", None) is not graph:
+            raise InputsError(
+                f"`example_feed` key {key!r} is not a placeholder of the loss's graph; key the "
+                "dict by the placeholders the loss is computed from."
+            )
+        value = np.asarray(value)
+        if not tensor.shape.is_compatible_with(value.shape):
+            raise InputsError(
+                f"`example_feed` gives {tensor.op.name} an array of shape {list(value.shape)}, "
+                f"but the placeholder has shape {tensor.shape.as_list() if tensor.shape.rank is not None else 'unknown'}. "
+                "Make the array's shape fit the placeholder."
+            )
+        given[tensor] = value
+    feed = dict(given)
+    for op in sorted(needed, key=lambda o: o.name):
+        t = op.outputs[0]
+        if t not in feed:
+            feed[t] = synthesize_value(t.shape if t.shape.rank is not None else None, t.dtype, rng)
+    return feed
+
+
+def _ancestor_ops(op: Any) -> list:
+    seen = {op}
+    stack = [op]
+    while stack:
+        current = stack.pop()
+        for t in current.inputs:
+            if t.op not in seen:
+                seen.add(t.op)
+                stack.append(t.op)
+        for c in current.control_inputs:
+            if c not in seen:
+                seen.add(c)
+                stack.append(c)
+    return list(seen)
+
+
+# ---------------------------------------------------------------------------
+# Variables
+
+
+def as_tf_variable(v: Any) -> Any:
+    """The ``tf.Variable`` behind ``v`` (a Keras 3 variable wraps one), or None."""
+    import tensorflow as tf
+
+    if isinstance(v, tf.Variable):
+        return v
+    inner = getattr(v, "_value", None)
+    if isinstance(inner, tf.Variable):
+        return inner
+    return None
+
+
+def _variables_of(value: Any) -> list:
+    """Variables reachable from one module-level value (as display objects)."""
+    import tensorflow as tf
+
+    if as_tf_variable(value) is not None:
+        return [value]
+    if isinstance(value, type):
+        return []
+    if isinstance(value, tf.Module) or _is_keras_layer(value):
+        try:
+            return list(value.variables)
+        except Exception:  # a half-built layer; its variables are none yet
+            return []
+    if isinstance(value, (list, tuple)):
+        return [v for item in value if as_tf_variable(item) is not None for v in [item]]
+    if isinstance(value, dict):
+        return [v for v in value.values() if as_tf_variable(v) is not None]
+    return []
+
+
+def _is_keras_layer(value: Any) -> bool:
+    try:
+        import keras
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(value, keras.layers.Layer)
+
+
+def _module_variables(target: Target) -> list[tuple[Any, Any]]:
+    found = []
+    if target.module is not None:
+        for attr, value in list(vars(target.module).items()):
+            if attr.startswith("__"):
+                continue
+            found.extend(_variables_of(value))
+    else:
+        found.extend(_variables_of(target.obj))
+    pairs = []
+    for display in found:
+        var = as_tf_variable(display)
+        if var is not None:
+            pairs.append((display, var))
+    return pairs
+
+
+def _explicit_variables(target: Target) -> list[tuple[Any, Any]] | None:
+    if target.variables is None:
+        return None
+    pairs = []
+    for item in target.variables:
+        var = as_tf_variable(item)
+        if var is None:
+            raise NoVariablesError(
+                f"the `variables` list holds a {type(item).__name__}, not a variable. List "
+                "tf.Variables (or Keras weights) only, or remove `variables` to let gradflow search."
+            )
+        pairs.append((item, var))
+    return pairs
+
+
+def _candidate_variables(target: Target, read: list) -> list[tuple[Any, Any]]:
+    """(display object, tf.Variable) pairs in report order, deduplicated.
+
+    Order: the explicit ``variables`` list; else a compiled model's own
+    variables, then module-level ones, then any others the trace reads.
+    """
+    explicit = _explicit_variables(target)
+    if explicit is not None:
+        pairs = explicit
+    else:
+        own = [(v, as_tf_variable(v)) for v in target.obj.variables] if target.kind == "keras" else []
+        pairs = own + _module_variables(target) + [(v, v) for v in read]
+    # A Keras wrapper carries the `.path` name: prefer it wherever it is known.
+    wrappers = {id(var): display for display, var in pairs if display is not var}
+    result, seen = [], set()
+    for display, var in pairs:
+        if var is None or id(var) in seen:
+            continue
+        seen.add(id(var))
+        result.append((wrappers.get(id(var), display), var))
+    return result
+
+
+def variable_display_name(display: Any, var: Any) -> str:
+    path = getattr(display, "path", None)
+    if isinstance(path, str) and path:
+        return path
+    name = getattr(var, "name", None) or getattr(display, "name", "variable")
+    return name[:-2] if name.endswith(":0") else name
+
+
+def _make_ref(display: Any, var: Any, op_name: str | None) -> VariableRef:
+    shape = var.shape
+    dims = None if shape.rank is None else tuple(shape.as_list())
+    return VariableRef(
+        name=variable_display_name(display, var),
+        shape=dims,
+        dtype=var.dtype.base_dtype.name,
+        trainable=bool(getattr(display, "trainable", var.trainable)),
+        var=var,
+        op_name=op_name,
+    )
+
+
+def _name_uniquely(refs: list[VariableRef]) -> None:
+    """Give repeated names ``#2``, ``#3``... in report order."""
+    counts: dict[str, int] = {}
+    taken = {r.name for r in refs}
+    for ref in refs:
+        n = counts.get(ref.name, 0) + 1
+        counts[ref.name] = n
+        if n > 1:
+            candidate = f"{ref.name}#{n}"
+            while candidate in taken:
+                n += 1
+                candidate = f"{ref.name}#{n}"
+            taken.add(candidate)
+            ref.name = candidate
+

@@ -1,0 +1,182 @@
+"""Stage 5: static facts + TensorFlow's gradients -> one verdict per variable.
+
+TensorFlow decides whether a gradient exists (and the numbers decide zero or
+non-finite); the graph explains. When the graph analysis disagrees with
+TensorFlow, the verdict follows TensorFlow and the disagreement is recorded as
+a mismatch (a gradflow bug, raised as :class:`AnalysisMismatch` in strict mode).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import networkx as nx
+
+from .analysis import PathCount, blockers_of, count_paths, forward_ancestors, open_ancestors, shields
+from .autodiff import AutodiffResult, GradFacts
+from .report import Blocker, StopGradientReport, Status, VariableReport
+
+__all__ = ["StaticFacts", "static_facts", "decide", "variable_reports", "stop_gradient_reports"]
+
+
+@dataclass(frozen=True)
+class StaticFacts:
+    """What the graph says about one variable.
+
+    Attributes:
+        reads: a forward path leads from it to the loss.
+        opens: a path of open edges leads to the loss (the graph's prediction
+            that TensorFlow's gradient is a tensor).
+        paths: forward paths and how many are cut.
+        blockers: node ids of the ops that cut its paths.
+        branch_only: every open path runs through a cond/switch_case branch.
+    """
+
+    reads: bool
+    opens: bool
+    paths: PathCount
+    blockers: tuple[str, ...]
+    branch_only: bool = False
+
+
+def static_facts(flow: Any) -> dict[str, StaticFacts]:
+    """Static facts for every variable node of ``flow``, by variable name."""
+    G, loss = flow.G, flow.loss
+    reaching = forward_ancestors(G, loss)
+    opening = open_ancestors(G, loss)
+    nodes = flow.variables
+    counts = count_paths(G, loss, nodes.values())
+    outside_branches = None
+    facts = {}
+    for name, node in nodes.items():
+        reads, opens, paths = node in reaching, node in opening, counts[node]
+        blockers: tuple[str, ...] = ()
+        if reads and (not opens or paths.blocked > 0):
+            blockers = tuple(blockers_of(G, node, loss, reaching=reaching))
+        branch_only = False
+        if opens:
+            if outside_branches is None:
+                view = nx.subgraph_view(
+                    G,
+                    filter_node=lambda n: not G.nodes[n].get("in_branch"),
+                    filter_edge=lambda u, v, k: G.edges[u, v, k]["open"],
+                )
+                outside_branches = nx.ancestors(view, loss)
+            branch_only = node not in outside_branches
+        facts[name] = StaticFacts(reads, opens, paths, blockers, branch_only)
+    return facts
+
+
+def decide(grad: GradFacts | None, facts: StaticFacts | None) -> Status:
+    """The contract's status from TensorFlow's gradient (or, failing that, the graph).
+
+    Examples:
+        >>> decide(GradFacts(True), StaticFacts(True, False, PathCount(1, 1), ("sg",)))
+        <Status.BLOCKED: 'blocked'>
+        >>> decide(GradFacts(False, 0.0, True, True), None)
+        <Status.ZERO: 'zero'>
+    """
+    reads = bool(facts and facts.reads)
+    if grad is None:  # autodiff could not run: the graph's prediction stands in
+        if facts is not None and facts.opens:
+            return Status.FLOWS
+        return Status.BLOCKED if reads else Status.DISCONNECTED
+    if grad.is_none:
+        return Status.BLOCKED if reads else Status.DISCONNECTED
+    if grad.finite is False:
+        return Status.NONFINITE
+    if grad.all_zero:
+        return Status.ZERO
+    return Status.FLOWS
+
+
+def _blocker(G: nx.MultiDiGraph, node: str) -> Blocker:
+    data = G.nodes[node]
+    cut = data["cut"]
+    return Blocker(op=node, type=data["type"], location=data["location"],
+                   reason=cut.reason if cut else "", kind=cut.kind if cut else "")
+
+
+def _sort_key(b: Blocker) -> tuple:
+    loc = b.location
+    return (loc is None, loc.file if loc else "", loc.line if loc else 0, b.op)
+
+
+def _why(status: Status, facts: StaticFacts | None, blockers: Sequence[Blocker], trainable: bool) -> str:
+    def cuts_text() -> str:
+        if not blockers:
+            return ""
+        first = blockers[0]
+        more = f" (+{len(blockers) - 1} more)" if len(blockers) > 1 else ""
+        return f"{first.reason} at {first.where()}{more}"
+
+    if status is Status.DISCONNECTED:
+        return "the loss never reads it"
+    if status is Status.BLOCKED:
+        return cuts_text() or "every path to the loss is cut"
+    if status is Status.NONFINITE:
+        return "its gradient holds NaN or Inf on the example inputs"
+    if status is Status.ZERO:
+        if facts is not None and facts.branch_only:
+            text = ("its gradient flows only through tf.cond/switch_case branches not taken on "
+                    "these inputs; TensorFlow fills their gradient with zeros")
+            return text + (f"; cut elsewhere: {cuts_text()}" if blockers else "")
+        if blockers:
+            return f"all-zero gradient on the example inputs; cut elsewhere: {cuts_text()}"
+        return "its gradient is all zero on the example inputs (dead ReLU, tf.sign, a 0 factor...)"
+    if facts is not None and facts.paths.blocked:
+        p = facts.paths
+        return f"{p.blocked} of {p.total} paths cut: {cuts_text()}" if blockers else ""
+    return ""
+
+
+def variable_reports(
+    refs: Sequence[Any], flow: Any, autodiff: AutodiffResult
+) -> tuple[tuple[VariableReport, ...], tuple[str, ...]]:
+    """One :class:`VariableReport` per variable, plus the mismatches found."""
+    G = flow.G
+    facts = static_facts(flow)
+    reports, mismatches = [], []
+    for ref in refs:
+        f = facts.get(ref.name)
+        grad = autodiff.grads.get(ref.name) if autodiff.error is None else None
+        status = decide(grad, f)
+        predicted = bool(f and f.opens)
+        if grad is not None and predicted == grad.is_none:
+            tf_says = "None" if grad.is_none else "a tensor"
+            mismatches.append(
+                f"{ref.name}: TensorFlow's gradient is {tf_says}, but gradflow's graph analysis "
+                f"predicted {'a tensor' if predicted else 'None'}"
+            )
+        blockers = tuple(sorted((_blocker(G, n) for n in (f.blockers if f else ())), key=_sort_key))
+        grad_norm = grad.norm if grad is not None and not grad.is_none else None
+        reports.append(
+            VariableReport(
+                name=ref.name,
+                shape=ref.shape,
+                dtype=ref.dtype,
+                trainable=ref.trainable,
+                status=status,
+                grad_norm=grad_norm,
+                paths=f.paths if f else PathCount(0, 0),
+                blockers=blockers,
+                why=_why(status, f, blockers, ref.trainable),
+                node=flow.variables.get(ref.name),
+            )
+        )
+    return tuple(reports), tuple(mismatches)
+
+
+def stop_gradient_reports(flow: Any) -> tuple[StopGradientReport, ...]:
+    """Every StopGradient op, with the variables all of whose paths it cuts."""
+    G, loss = flow.G, flow.loss
+    by_node = {node: name for name, node in flow.variables.items()}
+    out = []
+    for node, data in G.nodes(data=True):
+        if data["type"] != "StopGradient":
+            continue
+        shielded = shields(G, node, list(by_node), loss) if node in G else []
+        out.append(StopGradientReport(op=node, location=data["location"],
+                                      shields=tuple(by_node[n] for n in shielded)))
+    return tuple(sorted(out, key=lambda s: _sort_key(Blocker(s.op, "", s.location, "", ""))))
