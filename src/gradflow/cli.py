@@ -17,6 +17,10 @@ from typing import Sequence
 from . import __version__
 from .errors import GradflowError, UserError
 
+class UsageError(UserError):
+    """A command-line option that makes no sense."""
+
+
 __all__ = ["main", "build_parser"]
 
 STATUSES = ("flows", "zero", "nonfinite", "blocked", "disconnected")
@@ -56,8 +60,69 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-on", metavar="STATUS[,STATUS]", type=_status_list, default=(),
                    help="exit 1 when a trainable variable has one of these statuses (for CI)")
     p.add_argument("--all", action="store_true", dest="show_all", help="list every variable even in large models")
+    _add_graph_arguments(p)
     p.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors; fail on any disagreement with TensorFlow")
+
+    t = sub.add_parser(
+        "train",
+        help="run real optimizer steps and record how each variable moves",
+        description=(
+            "Run N optimizer steps on FILE's loss and report, per variable, whether it moved, "
+            "stayed frozen or diverged, next to the static verdict of `gradflow inspect`."
+        ),
+    )
+    t.add_argument("file", metavar="FILE", help="the model file")
+    t.add_argument("--target", metavar="NAME", help="the attribute to train (as for inspect)")
+    t.add_argument("--inputs", metavar="NAME", help="the attribute holding example inputs (as for inspect)")
+    t.add_argument("--steps", type=int, default=100, metavar="N", help="optimizer steps (default: 100)")
+    t.add_argument("--optimizer", choices=("sgd", "adam", "rmsprop"), default=None,
+                   help="the optimizer (default: sgd, or a compiled model's own)")
+    t.add_argument("--lr", type=float, default=0.1, help="learning rate (default: 0.1)")
+    t.add_argument("--plot", metavar="OUT", help="plot trajectories, gradient norms and loss to OUT (.svg, .png, .pdf)")
+    t.add_argument("--plot-layers", metavar="OUT", help="Keras models: mean/max |gradient| per layer at the first and last step")
+    t.add_argument("--format", choices=("text", "json"), default="text", help="stdout format (default: text)")
+    t.add_argument("--json", metavar="OUT", dest="json_out", help="also write the JSON result to OUT")
+    t.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors")
     return parser
+
+
+def _add_graph_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("graph outputs")
+    g.add_argument("--svg", metavar="OUT", help="write the colour-coded gradient-flow graph as SVG")
+    g.add_argument("--png", metavar="OUT", help="... as PNG")
+    g.add_argument("--pdf", metavar="OUT", help="... as PDF")
+    g.add_argument("--dot", metavar="OUT", help="... as Graphviz DOT source")
+    g.add_argument("-o", "--output", metavar="OUT", action="append", default=[],
+                   help="write the graph (or HTML report) in the format its suffix names; repeatable")
+    g.add_argument("--html", metavar="OUT", help="write a self-contained HTML report (table + graph)")
+    g.add_argument("--view", choices=("flow", "full"), default="flow",
+                   help="flow: only variable-to-loss paths, trivial ops contracted (default); full: every op")
+    g.add_argument("--collapse", type=int, metavar="DEPTH", default=None,
+                   help="collapse name scopes deeper than DEPTH into single nodes (default: automatic)")
+    g.add_argument("--focus", metavar="NAME",
+                   help="draw only the paths from one variable (or scope) to the loss, fully expanded")
+    g.add_argument("--render-timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="stop Graphviz layout after this long (default: 60)")
+
+
+def _graph_requests(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """(path, format) pairs asked for on the command line, in a stable order."""
+    requests = []
+    for fmt in ("svg", "png", "pdf", "dot", "html"):
+        path = getattr(args, fmt, None)
+        if path:
+            requests.append((path, fmt))
+    for path in args.output:
+        fmt = os.path.splitext(path)[1].lstrip(".").lower()
+        if fmt == "gv":
+            fmt = "dot"
+        if fmt not in ("svg", "png", "pdf", "dot", "html"):
+            raise UsageError(
+                f"-o {path}: cannot tell the format from the suffix {fmt or '(none)'!r}; "
+                "use .svg, .png, .pdf, .dot or .html"
+            )
+        requests.append((path, fmt))
+    return requests
 
 
 def _quiet_tensorflow() -> None:
@@ -82,6 +147,7 @@ def _inspect(args: argparse.Namespace) -> int:
     from .api import inspect_file
     from .outputs import write_atomic
 
+    requests = _graph_requests(args)  # a bad -o suffix fails before any work
     _quiet_tensorflow()
     # The user's module may print; stdout belongs to the report alone.
     with contextlib.redirect_stdout(sys.stderr):
@@ -89,6 +155,12 @@ def _inspect(args: argparse.Namespace) -> int:
 
         _after_import_quiet()
         report = inspect_file(args.file, target=args.target, inputs=args.inputs, strict=args.debug)
+    if requests:
+        from .render.files import GraphOptions, write_outputs
+
+        options = GraphOptions(view=args.view, collapse=args.collapse, focus=args.focus,
+                               timeout=args.render_timeout)
+        write_outputs(report, requests, options)
     if args.json_out:
         write_atomic(args.json_out, report.to_json() + "\n")
     if args.format == "json":
@@ -125,6 +197,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if args.command == "train":
+            from .training import cli_train
+
+            _quiet_tensorflow()
+            return cli_train(args)
         return _inspect(args)
     except UserError as exc:
         if args.debug:

@@ -195,6 +195,32 @@ class Report:
     def to_json(self, *, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
+    def to_dot(self, **options: Any) -> Any:
+        """The gradient-flow graph as a ``graphviz.Digraph`` (see :func:`gradflow.render.dot.to_dot`)."""
+        from .render.dot import to_dot
+
+        return to_dot(self, **options)
+
+    def to_svg(self, **options: Any) -> str:
+        """The gradient-flow graph rendered to SVG text by Graphviz's ``dot``."""
+        from .render.files import render_svg
+
+        return render_svg(self, **options)
+
+    def render(self, path: str, **options: Any) -> str:
+        """Write the graph (``.svg``, ``.png``, ``.pdf``, ``.dot``) or HTML report (``.html``) to ``path``."""
+        from .render.files import render_path
+
+        return render_path(self, path, **options)
+
+    def _repr_html_(self) -> str:
+        from .render.html import notebook_html
+
+        return notebook_html(self)
+
+    def _repr_svg_(self) -> str:
+        return self.to_svg()
+
     def __rich__(self) -> Any:
         from .render.terminal import report_renderable
 

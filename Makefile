@@ -1,0 +1,42 @@
+# gradflow's developer entry points. Everything starts from a plain Python 3.11.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PYTEST := $(BIN)/python -m pytest
+JOBS   ?= 2
+
+.PHONY: demo test test-all bench docs graphviz browser clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# gradflow itself, with the CPU build of TensorFlow (pyproject.toml pins tensorflow-cpu).
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+graphviz:
+	@scripts/ensure-graphviz.sh
+
+# Headless Chromium for the HTML report's browser tests (Debian's package).
+browser:
+	@scripts/ensure-chromium.sh
+
+demo: $(VENV)/.installed graphviz
+	@mkdir -p out
+	$(BIN)/gradflow inspect examples/stop_gradient.py --svg out/stop_gradient.svg
+	@echo "wrote out/stop_gradient.svg"
+
+test: $(VENV)/.installed-dev graphviz browser
+	$(PYTEST) -q -m "not slow" -n $(JOBS) --dist loadfile
+
+test-all: $(VENV)/.installed-dev graphviz browser
+	$(PYTEST) -q -n $(JOBS) --dist loadfile
+
+clean:
+	rm -rf out .pytest_cache
