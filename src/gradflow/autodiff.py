@@ -73,6 +73,8 @@ def _tape_gradients(trace: Any) -> AutodiffResult:
             for ref in refs:
                 tape.watch(ref.var)
             loss = trace.concrete(*trace.call_args, **trace.call_kwargs)
+    except LookupError as exc:  # building the backward function failed: an autodiff error
+        return AutodiffResult({}, error=f"{type(exc).__name__}: {_first_line(exc)}")
     except Exception as exc:  # the user's ops failed at run time
         raise TraceError(
             f"running target `{trace.target.name}` on its example inputs raised "

@@ -17,7 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Cut", "CutKind", "probe_op", "is_backpropagatable", "custom_gradient_name", "ProbeCache"]
+# Ops whose result is metadata of their input (its shape), never its values. Used
+# only to word the reason and to keep shape reads out of path counts; whether
+# the gradient dies is still TensorFlow's answer.
+SHAPE_OPS = frozenset({"Shape", "ShapeN", "Rank", "Size", "VariableShape", "TensorListLength",
+                       "TensorListElementShape", "TensorArraySizeV3"})
+
+__all__ = ["Cut", "CutKind", "SHAPE_OPS", "probe_op", "is_backpropagatable", "custom_gradient_name", "ProbeCache"]
 
 
 class CutKind:
@@ -28,6 +34,7 @@ class CutKind:
     NONE_GRADIENT = "none_gradient"  # the gradient function returns None for this input
     CUSTOM_GRADIENT = "custom_gradient"  # a tf.custom_gradient grad_fn returns None
     INTEGER_OUTPUT = "integer_output"  # the op's results are integers: nothing to carry a gradient
+    SHAPE_ONLY = "shape_only"  # Shape, Rank, Size: the op reads its input's shape, not its values
     NO_GRADIENT = "no_gradient"  # nothing registered: tape.gradient raises LookupError
     PREVENT_GRADIENT = "prevent_gradient"  # tf.raw_ops.PreventGradient: raises on backprop
 
@@ -142,6 +149,8 @@ def probe_op(op: Any, *, errors: dict[str, str] | None = None) -> tuple[Cut | No
     trainable_outputs = [is_backpropagatable(t.dtype) for t in op.outputs]
     if op.outputs and not any(trainable_outputs):
         return (_integer_output(op),) * n
+    if op.type in SHAPE_OPS:  # registered gradients of shape ops return None: say why
+        return (_not_differentiable(op),) * n
     try:
         in_grads = _call_gradient_function(op, grad_fn, trainable_outputs)
     except LookupError as exc:
@@ -175,6 +184,8 @@ def _call_gradient_function(op: Any, grad_fn: Any, trainable_outputs: list[bool]
 
 
 def _not_differentiable(op: Any) -> Cut:
+    if op.type in SHAPE_OPS:
+        return Cut(CutKind.SHAPE_ONLY, f"{op.type} reads only the shape of this tensor, not its values")
     if op.type == "StopGradient":
         return Cut(CutKind.STOP_GRADIENT, "tf.stop_gradient")
     if op.type in ("PyFunc", "PyFuncStateless"):
@@ -184,9 +195,13 @@ def _not_differentiable(op: Any) -> Cut:
 
 def _integer_output(op: Any) -> Cut:
     out = op.outputs[0].dtype.name
+    if op.type in SHAPE_OPS:
+        return _not_differentiable(op)
     if op.type == "Cast":
         return Cut(CutKind.INTEGER_OUTPUT, f"cast to {out} is not differentiable")
-    return Cut(CutKind.INTEGER_OUTPUT, f"{op.type} returns {out}, which carries no gradient")
+    if op.inputs and op.inputs[0].dtype.name == "resource":
+        return Cut(CutKind.INTEGER_OUTPUT, f"the variable is {out}: integer values carry no gradient")
+    return Cut(CutKind.INTEGER_OUTPUT, f"{op.type} has no gradient (its result is {out})")
 
 
 def _none_gradient(op: Any, i: int) -> Cut:

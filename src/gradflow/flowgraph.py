@@ -28,7 +28,8 @@ Node attributes:
 
 Edge attributes (MultiDiGraph; key ``"<src slot>:<dst slot>"``):
     tensor (str), dtype (str), shape (str).
-    via (str): ``data``; ``arg`` (into a body); ``return`` (out of a body);
+    via (str): ``data``; ``shape`` (into an op that reads only the tensor's
+        shape: ``Shape``, ``Rank``, ``Size``); ``arg`` (into a body); ``return`` (out of a body);
         ``loop`` (a While body result back to its argument); ``pred`` (a
         branch predicate or loop condition); ``custom_forward`` (the forward
         result into a ``tf.custom_gradient``, whose gradient the custom
@@ -45,7 +46,7 @@ from typing import Any
 
 import networkx as nx
 
-from .cuts import ProbeCache, is_backpropagatable, is_custom_gradient_op
+from .cuts import SHAPE_OPS, ProbeCache, is_backpropagatable, is_custom_gradient_op
 from .sources import LocationResolver
 
 __all__ = ["FlowGraph", "build_flowgraph", "annotate_cuts", "CALL_TYPES"]
@@ -139,7 +140,7 @@ class _Builder:
             return
         custom = is_custom_gradient_op(op)
         for i, t in enumerate(op.inputs):
-            via = "data"
+            via = "shape" if op.type in SHAPE_OPS else "data"
             if custom and i < len(op.outputs) and op.outputs[i].consumers():
                 via = "custom_forward"
             self.add_edge(prefix + t.op.name, nid, t, t.value_index, i, via)

@@ -52,8 +52,11 @@ def static_facts(flow: Any) -> dict[str, StaticFacts]:
     for name, node in nodes.items():
         reads, opens, paths = node in reaching, node in opening, counts[node]
         blockers: tuple[str, ...] = ()
-        if reads and (not opens or paths.blocked > 0):
-            blockers = tuple(blockers_of(G, node, loss, reaching=reaching))
+        if reads and not opens:
+            blockers = tuple(blockers_of(G, node, loss))
+        elif reads and paths.blocked > 0:
+            # A variable that learns: its shape reads are no news.
+            blockers = tuple(blockers_of(G, node, loss, ignore=frozenset({"shape_only"})))
         branch_only = False
         if opens:
             if outside_branches is None:

@@ -9,15 +9,24 @@ import networkx as nx
 __all__ = ["blockers_of", "shields"]
 
 
-def blockers_of(G: nx.MultiDiGraph, source: Hashable, target: Hashable, *, reaching: set | None = None) -> list:
-    """The ops that cut some forward path from ``source`` to ``target``.
+def _gradient_paths(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """``G`` without the forward edges a ``tf.custom_gradient`` replaces."""
+    return nx.subgraph_view(G, filter_edge=lambda u, v, k: G.edges[u, v, k].get("via") != "custom_forward")
 
-    An op is a blocker when it has a cut input edge that lies on a forward
-    path: the edge's tail is reachable from ``source`` and its head reaches
-    ``target``. Each op appears once, in sorted order.
+
+def blockers_of(G: nx.MultiDiGraph, source: Hashable, target: Hashable, *,
+                reaching: set | None = None, ignore: frozenset = frozenset()) -> list:
+    """The ops where forward paths from ``source`` to ``target`` first lose the gradient.
+
+    An op is a blocker when one of its input edges is cut, the gradient still
+    reaches that edge's tail from ``source`` (a path of open edges), and the op
+    leads on to ``target``. Later cuts on an already dead path are not listed:
+    they are not where that path dies. Each op appears once, in sorted order.
 
     Args:
-        reaching: ``forward_ancestors(G, target)`` when already known.
+        reaching: the nodes with a forward path to ``target``, when already known.
+        ignore: cut kinds to leave out (e.g. reads of a shape, for a variable
+            that still learns).
 
     Examples:
         ``loss = mean(x@w1 - stop_gradient(x@(w2*w3)))``::
@@ -36,14 +45,17 @@ def blockers_of(G: nx.MultiDiGraph, source: Hashable, target: Hashable, *, reach
         >>> blockers_of(G, "w1", "loss")
         []
     """
-    reaching = nx.ancestors(G, target) if reaching is None else reaching
-    downstream = nx.descendants(G, source) | {source}
+    H = _gradient_paths(G)
+    reaching = nx.ancestors(H, target) if reaching is None else reaching
+    open_view = nx.subgraph_view(H, filter_edge=lambda u, v, k: H.edges[u, v, k]["open"])
+    alive = nx.descendants(open_view, source) | {source}
     found = set()
-    for node in downstream:
-        if node != target and node not in reaching:
-            continue
-        for u, _, data in G.in_edges(node, data=True):
-            if data.get("cut") is not None and u in downstream:
+    for u in alive:
+        for _, node, data in H.out_edges(u, data=True):
+            cut = data.get("cut")
+            if cut is None or getattr(cut, "kind", cut) in ignore:
+                continue
+            if node == target or node in reaching:
                 found.add(node)
     return sorted(found, key=str)
 

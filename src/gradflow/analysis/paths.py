@@ -4,7 +4,8 @@ Paths are counted between ops (parallel tensors between the same two ops are
 one step), over the graph's DAG: ``While`` back edges are left out, and any
 cycle that remains (TF1 ``NextIteration`` loops) is condensed to one node.
 Edges into a ``tf.custom_gradient`` from the forward computation it replaces
-are not paths of the gradient and are left out too.
+are not paths of the gradient and are left out too, and so are reads of a
+tensor's shape alone (``via == "shape"``) unless they are the only paths.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import networkx as nx
 __all__ = ["PathCount", "count_paths", "PATH_CAP"]
 
 PATH_CAP = 10**12
-_SKIPPED = ("loop", "custom_forward")
+SKIPPED = frozenset({"loop", "custom_forward", "shape"})
 
 
 @dataclass(frozen=True)
@@ -41,13 +42,13 @@ class PathCount:
         return d
 
 
-def _step_graph(G: nx.MultiDiGraph, target: Hashable) -> nx.DiGraph:
+def _step_graph(G: nx.MultiDiGraph, target: Hashable, skip: frozenset) -> nx.DiGraph:
     """The DAG of op-to-op steps toward ``target``; ``open`` if any parallel edge is."""
     keep = nx.ancestors(G, target) | {target}
     D = nx.DiGraph()
     D.add_nodes_from(keep)
     for u, v, data in G.edges(data=True):
-        if u in keep and v in keep and data.get("via") not in _SKIPPED:
+        if u in keep and v in keep and data.get("via") not in skip:
             if D.has_edge(u, v):
                 D.edges[u, v]["open"] = D.edges[u, v]["open"] or data["open"]
             else:
@@ -75,11 +76,17 @@ def _step_graph(G: nx.MultiDiGraph, target: Hashable) -> nx.DiGraph:
 
 
 def count_paths(
-    G: nx.MultiDiGraph, target: Hashable, sources: Iterable[Hashable], *, cap: int = PATH_CAP
+    G: nx.MultiDiGraph,
+    target: Hashable,
+    sources: Iterable[Hashable],
+    *,
+    cap: int = PATH_CAP,
+    skip: frozenset = SKIPPED,
 ) -> dict[Hashable, PathCount]:
     """Forward paths from each source to ``target``, and how many are cut.
 
     A path is cut when one of its steps is not open. Counts stop at ``cap``.
+    A source whose only forward paths read a shape gets those counted.
 
     Examples:
         The straight-through estimator ``x + stop_gradient(round(x) - x)``::
@@ -96,7 +103,16 @@ def count_paths(
         >>> count_paths(G, "loss", ["x"])["x"]
         PathCount(total=3, blocked=2, capped=False)
     """
-    D = _step_graph(G, target)
+    sources = list(sources)
+    result = _count(G, target, sources, cap, skip)
+    shape_only = [s for s in sources if result[s].total == 0 and "shape" in skip]
+    if shape_only:
+        result.update(_count(G, target, shape_only, cap, skip - {"shape"}))
+    return result
+
+
+def _count(G: nx.MultiDiGraph, target: Hashable, sources: list, cap: int, skip: frozenset) -> dict:
+    D = _step_graph(G, target, skip)
     alias = D.graph.get("alias", {})
     total: dict[Hashable, int] = {target: 1}
     blocked: dict[Hashable, int] = {target: 0}
