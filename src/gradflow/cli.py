@@ -168,7 +168,10 @@ def _inspect(args: argparse.Namespace) -> int:
     else:
         from .render.terminal import report_renderable
 
-        Console(highlight=False).print(report_renderable(report, show_all=args.show_all))
+        console = Console(highlight=False)
+        if not console.is_terminal:
+            console = Console(highlight=False, width=120)
+        console.print(report_renderable(report, show_all=args.show_all))
     if args.fail_on:
         hits = [v for v in report.variables if v.trainable and v.status.value in args.fail_on]
         if hits:

@@ -35,6 +35,20 @@ class Location:
 
 
 _SITE = os.sep + "site-packages" + os.sep
+_DIST = os.sep + "dist-packages" + os.sep
+
+
+@functools.lru_cache(maxsize=1)
+def _script_dirs() -> frozenset[str]:
+    """Folders of installed console scripts (``bin/`` of the interpreter and venv)."""
+    import sys
+
+    dirs = {os.path.realpath(os.path.dirname(sys.executable))}
+    for key in ("scripts",):
+        path = sysconfig.get_paths().get(key)
+        if path:
+            dirs.add(os.path.realpath(path))
+    return frozenset(dirs)
 
 
 @functools.lru_cache(maxsize=1)
@@ -65,10 +79,13 @@ def is_user_file(filename: str) -> bool:
     if "__autograph_generated_file" in real:
         return False
     packages, stdlib = _library_dirs()
-    if real.startswith(packages):
+    if real.startswith(packages) or real.startswith(stdlib):
         return False
-    # Third-party code installed beside the standard library is not Python's own.
-    return not (real.startswith(stdlib) and _SITE not in real)
+    # Installed packages (pytest, IPython...) and console scripts such as
+    # .venv/bin/gradflow are never the user's model code.
+    if _SITE in real or _DIST in real:
+        return False
+    return os.path.dirname(real) not in _script_dirs()
     return True
 
 

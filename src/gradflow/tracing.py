@@ -109,6 +109,7 @@ def _trace_function(target: Target) -> Trace:
         fn, args, kwargs = _keras_loss_function(target, args)
     else:
         fn = _as_tf_function(target.obj)
+    _check_signature(target, fn, args)
     try:
         concrete = fn.get_concrete_function(*args, **kwargs)
     except Exception as exc:  # the user's code, or TF binding the inputs
@@ -176,23 +177,62 @@ def _keras_loss_function(target: Target, args: tuple) -> tuple[Any, tuple, dict]
     return tf.function(compiled_loss), (x, y), call_kwargs
 
 
+def _check_signature(target: Target, fn: Any, args: tuple) -> None:
+    """Name the argument whose example input does not fit the ``input_signature``."""
+    import tensorflow as tf
+
+    from .loading import is_tf_function, summarize
+
+    signature = getattr(fn, "input_signature", None) if is_tf_function(fn) else None
+    if not signature or target.kind != "callable":
+        return
+    try:
+        names = list(inspect.signature(fn.python_function).parameters)
+    except (TypeError, ValueError, AttributeError):
+        names = []
+    if len(args) != len(signature):
+        raise InputsError(
+            f"target `{target.name}` takes {len(signature)} argument(s) by its input_signature, "
+            f"but {target.inputs_note or 'the inputs'} give {len(args)}. Fix `example_inputs`."
+        )
+    for i, (spec, value) in enumerate(zip(signature, args)):
+        if not isinstance(spec, tf.TensorSpec) or not tf.is_tensor(value):
+            continue
+        if spec.dtype != value.dtype or not spec.shape.is_compatible_with(value.shape):
+            name = names[i] if i < len(names) else f"#{i + 1}"
+            expected = summarize(tf.zeros([], spec.dtype)).split("[")[0] + _dims(spec.shape)
+            raise InputsError(
+                f"argument `{name}` of target `{target.name}` expects {expected} (its "
+                f"input_signature), but the example input is {summarize(value)}. Make "
+                "`example_inputs` match the signature."
+            )
+
+
+def _dims(shape: Any) -> str:
+    if shape.rank is None:
+        return "[...]"
+    return "[" + ", ".join("?" if d is None else str(d) for d in shape.as_list()) + "]"
+
+
 def _trace_failure(target: Target, exc: Exception) -> Exception:
     message = str(exc).strip()
     binding = isinstance(exc, (TypeError, ValueError)) and any(
         phrase in message
         for phrase in ("argument", "input_signature", "positional", "Binding inputs", "signature")
     ) and "in user code" not in message
-    inputs = target.inputs_note or "no inputs"
+    inputs = f"inputs: {target.inputs_note}" if target.inputs_note else "no inputs"
     if binding:
         return InputsError(
-            f"the inputs do not fit target `{target.name}` ({inputs}): {_first_lines(message)}. "
+            f"the inputs do not fit target `{target.name}` ({inputs}): {_first_lines(message, 3)}. "
             "Fix `example_inputs` (a tuple of positional arguments, one tensor, or a dict of "
             "keyword arguments) to match the function's parameters and input_signature.",
         )
+    # Autograph already put the user's frames in its message ("in user code").
+    user_tb = None if "in user code" in message else format_user_traceback(exc)
     return TraceError(
-        f"target `{target.name}` raised {type(exc).__name__} while TensorFlow traced it on "
-        f"{inputs}: {_first_lines(message)}. Fix the model file (or its example inputs).",
-        user_traceback=format_user_traceback(exc),
+        f"target `{target.name}` raised {type(exc).__name__} while TensorFlow traced it "
+        f"({inputs}): {_first_lines(message)}\nFix the model file (or its example inputs).",
+        user_traceback=user_tb,
     )
 
 

@@ -110,7 +110,8 @@ def _why(status: Status, facts: StaticFacts | None, blockers: Sequence[Blocker],
     def cuts_text() -> str:
         if not blockers:
             return ""
-        first = blockers[0]
+        located = [b for b in blockers if b.location is not None] or list(blockers)
+        first = located[0]
         more = f" (+{len(blockers) - 1} more)" if len(blockers) > 1 else ""
         return f"{first.reason} at {first.where()}{more}"
 
@@ -129,8 +130,11 @@ def _why(status: Status, facts: StaticFacts | None, blockers: Sequence[Blocker],
             return f"all-zero gradient on the example inputs; cut elsewhere: {cuts_text()}"
         return "its gradient is all zero on the example inputs (dead ReLU, tf.sign, a 0 factor...)"
     if facts is not None and facts.paths.blocked:
+        # Partial blocking is news when the user wrote the cut; cuts inside a
+        # library (Keras's own moments, say) are by design and stay in the JSON.
         p = facts.paths
-        return f"{p.blocked} of {p.total} paths cut: {cuts_text()}" if blockers else ""
+        if any(b.location is not None for b in blockers):
+            return f"{p.blocked} of {p.total} paths cut: {cuts_text()}"
     return ""
 
 

@@ -56,7 +56,7 @@ def _header(report: "Report") -> Text:
 
 def _variable_table(variables: "list[VariableReport]") -> Table:
     table = Table(title=None, show_edge=False, header_style="bold", pad_edge=False, expand=False)
-    table.add_column("variable", overflow="fold")
+    table.add_column("variable", no_wrap=True)
     table.add_column("shape", no_wrap=True)
     table.add_column("trainable", no_wrap=True)
     table.add_column("status", no_wrap=True)
