@@ -172,6 +172,8 @@ class _Builder:
                 if is_cond:
                     self.add_edge(src, nid, out, out.value_index, "cond", "pred")
                     continue
+                # Every result, read or not: TensorFlow differentiates a call op
+                # as a whole, zero-filling the gradients of unread results.
                 self.add_edge(src, nid, out, out.value_index, j, "return")
                 if op.type in LOOP_TYPES:
                     # Loop-carried: result j is argument j of the next iteration,

@@ -146,7 +146,10 @@ def _as_tf_function(obj: Any) -> Any:
     from .loading import is_tf_function
 
     if is_tf_function(obj):
-        return obj
+        # A fresh clone traces anew: the user's cached concrete functions may
+        # already be rewritten by a backward pass, and gradflow's probes must
+        # not land in graphs the user goes on to run.
+        return obj._clone(python_function=obj.python_function)
     if inspect.isfunction(obj) or inspect.ismethod(obj):
         return tf.function(obj)
     return tf.function(obj.__call__)

@@ -1,0 +1,43 @@
+"""Shared fixtures: paths, and running the real CLI in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture
+def run_cli():
+    """Run ``python -m gradflow ARGS`` in a subprocess; returns the CompletedProcess."""
+
+    def run(*args: str, cwd: Path | str = ROOT, timeout: float = 300, env: dict | None = None):
+        full_env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+        full_env.update(env or {})
+        return subprocess.run(
+            [sys.executable, "-m", "gradflow", *args],
+            cwd=cwd, capture_output=True, text=True, timeout=timeout, env=full_env,
+        )
+
+    return run
+
+
+@pytest.fixture
+def inspect_json(run_cli):
+    """``gradflow inspect FILE --format json``, parsed; asserts exit 0 and pure JSON on stdout."""
+
+    def run(path: str | Path, *extra: str) -> dict:
+        proc = run_cli("inspect", str(path), "--format", "json", *extra)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+
+    return run
