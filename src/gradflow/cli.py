@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--steps", type=int, default=100, metavar="N", help="optimizer steps (default: 100)")
     t.add_argument("--optimizer", choices=("sgd", "adam", "rmsprop"), default=None,
                    help="the optimizer (default: sgd, or a compiled model's own)")
-    t.add_argument("--lr", type=float, default=0.1, help="learning rate (default: 0.1)")
+    t.add_argument("--lr", type=float, default=None, help="learning rate (default: 0.1, or a compiled model's own)")
     t.add_argument("--plot", metavar="OUT", help="plot trajectories, gradient norms and loss to OUT (.svg, .png, .pdf)")
     t.add_argument("--plot-layers", metavar="OUT", help="Keras models: mean/max |gradient| per layer at the first and last step")
     t.add_argument("--format", choices=("text", "json"), default="text", help="stdout format (default: text)")
