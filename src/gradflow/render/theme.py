@@ -38,3 +38,31 @@ FAINT_COLOUR = "#b0b0b0"
 
 def style_of(status: Status) -> StatusStyle:
     return STATUS_STYLES[Status(status)]
+
+
+# -- Graphviz (render/dot.py and the HTML report) ----------------------------
+# Fills for variables that are not trainable: a pale tint of the status colour,
+# outlined dashed in the full colour, so that they read as "secondary".
+STATUS_TINTS: dict[Status, str] = {
+    Status.FLOWS: "#dcedc8",
+    Status.ZERO: "#ffe9b3",
+    Status.NONFINITE: "#f8bbd0",
+    Status.BLOCKED: "#ffcdd2",
+    Status.DISCONNECTED: "#e6e6e6",
+}
+# Text on a fill of the full status colour.
+STATUS_FONT_COLOURS: dict[Status, str] = {
+    Status.FLOWS: "#ffffff",
+    Status.ZERO: "#1a1a1a",
+    Status.NONFINITE: "#ffffff",
+    Status.BLOCKED: "#ffffff",
+    Status.DISCONNECTED: "#ffffff",
+}
+LOSS_COLOUR = "#263238"  # the loss node: dark slate, the sink every strong path ends in
+CUT_TINT = "#ffebee"  # fill of a cut other than StopGradient
+FORWARD_COLOUR = "#8d8d8d"  # on a variable->loss path, but carries forward values only
+TEXT_COLOUR = "#1a1a1a"
+FAINT_TEXT_COLOUR = "#8a8a8a"
+CLUSTER_COLOUR = "#b0bec5"
+CLUSTER_TEXT_COLOUR = "#546e7a"
+GRAPH_FONT = "Helvetica,Arial,sans-serif"
