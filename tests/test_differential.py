@@ -245,3 +245,56 @@ def test_gradflow_agrees_with_tensorflow(model_file: Path):
             f"gradflow disagrees with TensorFlow on {rel}:\n" + "\n".join(problems),
             pytrace=False,
         )
+
+
+# ---------------------------------------------------------------------------
+# The comparison itself (fast, no TensorFlow, no gradflow).
+# ---------------------------------------------------------------------------
+_NONE = {"none": True, "all_zero": None, "finite": None}
+_FLOW = {"none": False, "all_zero": False, "finite": True}
+_ZERO = {"none": False, "all_zero": True, "finite": True}
+_NAN = {"none": False, "all_zero": False, "finite": False}
+
+
+def _entry(name, status, blockers=()):
+    return {"name": name, "status": status, "blockers": list(blockers)}
+
+
+def test_compare_accepts_agreement():
+    oracle = {"a": _FLOW, "b": _NONE, "c": _NONE, "d": _ZERO, "e": _NAN}
+    report = {"variables": [
+        _entry("a", "flows"), _entry("b", "blocked"), _entry("c", "disconnected"),
+        _entry("d", "zero"), _entry("e", "nonfinite"),
+    ]}
+    assert compare(oracle, report) == []
+
+
+@pytest.mark.parametrize("oracle_answer,status", [
+    (_NONE, "flows"), (_NONE, "zero"), (_FLOW, "blocked"), (_FLOW, "zero"),
+    (_ZERO, "flows"), (_ZERO, "disconnected"), (_NAN, "flows"),
+])
+def test_compare_reports_disagreement(oracle_answer, status):
+    problems = compare({"v": oracle_answer}, {"variables": [_entry("v", status)]})
+    assert len(problems) == 1 and "'v'" in problems[0]
+
+
+def test_compare_reports_missing_and_extra_variables():
+    problems = compare({"a": _FLOW}, {"variables": [_entry("b", "flows")]})
+    assert any("'a'" in p for p in problems) and any("'b'" in p for p in problems)
+
+
+def test_compare_repeated_names_as_multiset():
+    oracle = {"w": _FLOW, "w#2": _NONE}
+    swapped = {"variables": [_entry("w", "blocked"), _entry("w#2", "flows")]}
+    assert compare(oracle, swapped) == []
+    wrong = {"variables": [_entry("w", "flows"), _entry("w#2", "flows")]}
+    assert compare(oracle, wrong)
+
+
+def test_check_blockers():
+    good = {"variables": [_entry("v", "blocked", [
+        {"op": "sg", "type": "StopGradient", "location": {"file": "f.py", "line": 3}}])]}
+    assert check_blockers(good) == []
+    assert check_blockers({"variables": [_entry("v", "blocked")]})
+    no_line = {"variables": [_entry("v", "blocked", [{"type": "Round", "location": None}])]}
+    assert check_blockers(no_line)

@@ -7,6 +7,8 @@ report = gradflow.inspect(loss_fn, x)      # or gradflow.inspect_file("model.py"
 print(report)                              # the terminal report
 report.status("w1")                        # Status.FLOWS
 report.to_dict()                           # the gradflow.report/1 JSON object
+run = gradflow.train(loss_fn, x, steps=200)  # real optimizer steps: moved/frozen/diverged
+run.plot("trajectories.svg")
 ```
 
 Importing gradflow does not import TensorFlow; inspecting does.
@@ -44,15 +46,24 @@ def inspect_file(*args, **kwargs):  # noqa: D103 - documented in api.inspect_fil
     return _inspect_file(*args, **kwargs)
 
 
+def train(*args, **kwargs):  # noqa: D103 - documented in training.train
+    from .training import train as _train
+
+    return _train(*args, **kwargs)
+
+
 from .api import inspect as _api_inspect, inspect_file as _api_inspect_file  # noqa: E402
+from .training import train as _training_train  # noqa: E402
 
 inspect.__doc__ = _api_inspect.__doc__
 inspect_file.__doc__ = _api_inspect_file.__doc__
+train.__doc__ = _training_train.__doc__
 
 __all__ = [
     "__version__",
     "inspect",
     "inspect_file",
+    "train",
     "Report",
     "Status",
     "Blocker",

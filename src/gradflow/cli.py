@@ -145,9 +145,11 @@ def _inspect(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from .api import inspect_file
+    from .loading import check_model_path
     from .outputs import write_atomic
 
-    requests = _graph_requests(args)  # a bad -o suffix fails before any work
+    requests = _graph_requests(args)  # bad arguments fail before TensorFlow loads
+    check_model_path(args.file)
     _quiet_tensorflow()
     # The user's module may print; stdout belongs to the report alone.
     with contextlib.redirect_stdout(sys.stderr):
@@ -176,7 +178,7 @@ def _inspect(args: argparse.Namespace) -> int:
         hits = [v for v in report.variables if v.trainable and v.status.value in args.fail_on]
         if hits:
             names = ", ".join(f"{v.name} ({v.status.value})" for v in hits)
-            Console(stderr=True, highlight=False).print(f"--fail-on matched: {names}", markup=False)
+            Console(stderr=True, highlight=False, soft_wrap=True).print(f"--fail-on matched: {names}", markup=False)
             return 1
     return 0
 
@@ -185,7 +187,7 @@ def _print_error(exc: BaseException) -> None:
     from rich.console import Console
     from rich.markup import escape
 
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
     console.print(f"[red]{type(exc).__name__}[/red]: {escape(str(exc))}")
     user_tb = getattr(exc, "user_traceback", None)
     if user_tb:
@@ -224,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from rich.console import Console
         from rich.markup import escape
 
-        Console(stderr=True, highlight=False).print(
+        Console(stderr=True, highlight=False, soft_wrap=True).print(
             f"[red]internal error[/red]: {type(exc).__name__}: {escape(str(exc))}\n"
             "This is a gradflow bug. Re-run with --debug for the traceback and please report it."
         )

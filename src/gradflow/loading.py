@@ -111,13 +111,8 @@ def tf_state_guard() -> Iterator[None]:
 # Importing the user's file
 
 
-def import_model_file(path: str) -> types.ModuleType:
-    """Import ``path`` as a fresh module with its folder first on ``sys.path``.
-
-    Raises:
-        ModelFileError: the file is missing or not a Python file.
-        ModelImportError: the module raised; the user's frames are attached.
-    """
+def check_model_path(path: str) -> None:
+    """Raise :class:`ModelFileError` unless ``path`` is an existing ``.py`` file."""
     if not os.path.exists(path):
         raise ModelFileError(f"{path}: no such file. Give the path of a Python model file.")
     if os.path.isdir(path):
@@ -127,6 +122,16 @@ def import_model_file(path: str) -> types.ModuleType:
             f"{path} is not a Python file. gradflow inspects a model file ending in .py "
             "that defines a loss (see `gradflow inspect --help`)."
         )
+
+
+def import_model_file(path: str) -> types.ModuleType:
+    """Import ``path`` as a fresh module with its folder first on ``sys.path``.
+
+    Raises:
+        ModelFileError: the file is missing or not a Python file.
+        ModelImportError: the module raised; the user's frames are attached.
+    """
+    check_model_path(path)
     folder = os.path.dirname(os.path.abspath(path))
     stem = os.path.splitext(os.path.basename(path))[0]
     name = f"gradflow_user_{stem}_{next(_module_counter)}"

@@ -815,7 +815,7 @@ def _write_ops_by_variable(ops: Sequence[Any], resolve: Callable[[Any], Any]) ->
 def _describe_writer(op: Any, source: str | None) -> str:
     from .sources import LocationResolver
 
-    text = f"{op.name} ({op.type})"
+    text = op.name if op.name == op.type else f"{op.name} ({op.type})"
     if source:
         try:
             location = LocationResolver(source).location(op.traceback)
@@ -1513,15 +1513,13 @@ def train_renderable(report: TrainReport) -> Any:
 
     table = Table(show_edge=False, header_style="bold", pad_edge=False)
     longest = max((len(run.name) for run in report.variables), default=8)
-    table.add_column("variable", overflow="fold", min_width=min(max(longest, 8), 32))
+    table.add_column("variable", overflow="fold", min_width=min(max(longest, 8), 12))
     table.add_column("inspect", no_wrap=True)
     table.add_column("start", justify="right", no_wrap=True)
     table.add_column("end", justify="right", no_wrap=True)
     table.add_column("change", justify="right", no_wrap=True)
-    table.add_column("max ‖grad‖", justify="right", no_wrap=True)
+    table.add_column("max ‖g‖", justify="right", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
-    table.add_column("vs inspect", no_wrap=True)
-    verdict_styles = {"moved": "bold", "frozen": "bold", "diverged": "bold " + style_of("nonfinite").colour}
     for run in report.variables:
         status = Text("-")
         if run.static_status:
@@ -1531,15 +1529,16 @@ def train_renderable(report: TrainReport) -> Any:
             start, end = _fmt(run.values[0][0]), _fmt(run.values[-1][0])
         else:
             start, end = f"‖{_fmt(run.start_norm)}‖", f"‖{_fmt(run.end_norm)}‖"
-        agree = (Text("✓ agrees", style=style_of("flows").colour) if run.agrees
-                 else Text("⚠ FLAGGED", style="bold " + style_of("blocked").colour))
-        if not run.trained and run.agrees:
-            agree = Text("✓ not trained", style="dim")
+        if not run.agrees:
+            verdict = Text(f"⚠ {run.verdict}", style="bold " + style_of("blocked").colour)
+        elif not run.trained:
+            verdict = Text(f"· {run.verdict}", style="dim")
+        else:
+            verdict = Text(f"✓ {run.verdict}", style="bold")
         table.add_row(
             escape(run.name), status, start, end, _fmt(run.delta_norm),
             _fmt(run.max_grad_norm) if run.grad_norms is not None else "none",
-            Text(run.verdict, style=verdict_styles[run.verdict]),
-            agree,
+            verdict,
         )
     parts: list = [header, Text(), table]
     flagged = report.disagreements
@@ -1556,6 +1555,8 @@ def train_renderable(report: TrainReport) -> Any:
     for note in report.notes:
         parts.append(Text(f"note: {note}", style="yellow"))
     parts.append(Text())
+    parts.append(Text("✓ as inspect predicts   ⚠ flagged: not what inspect predicts   "
+                      "· not trained by the optimizer", style="dim"))
     parts.append(Text(report.headline(), style="bold"))
     return Group(*parts)
 

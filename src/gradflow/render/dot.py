@@ -90,8 +90,8 @@ def dot_id(name: str) -> str:
 
 
 def svg_id(kind: str, name: str) -> str:
-    """A stable SVG element id (``gf-n-...``) for JavaScript and CSS hooks."""
-    return f"gf-{kind}-{_digest(name)}"
+    """A stable SVG element id (``gf_n_...``) for JavaScript and CSS hooks."""
+    return f"gf_{kind}_{_digest(name)}"
 
 
 def _digest(text: str) -> str:
@@ -319,7 +319,8 @@ class _Builder:
                 self.extra_vars.append(v)
             else:
                 self.by_node.setdefault(node, []).append(v)
-        self.blocker_ops = {b.op for v in report.variables for b in v.blockers}
+        # Cuts that shield a variable entirely (not the partial cuts of a variable that still learns).
+        self.blocker_ops = {b.op for v in report.variables if v.status is Status.BLOCKED for b in v.blockers}
 
     # -- classification ------------------------------------------------------
     def classify(self) -> None:
@@ -470,6 +471,19 @@ class _Builder:
                     s = s.rpartition("/")[0]
                 memo[start] = s
             raw[n] = tuple(p for p in s.split("/") if p) if s else ()
+        # A scope that holds a variable's read and no drawn op of its own
+        # ("dense/Cast/ReadVariableOp") is no scope worth a cluster: the
+        # variable moves up to the nearest scope that draws an op.
+        with_ops = set()
+        for n, p in raw.items():
+            if n not in self.by_node:
+                with_ops.update(p[:i] for i in range(1, len(p) + 1))
+        for n in self.by_node:
+            p = raw.get(n)
+            while p and p not in with_ops:
+                p = p[:-1]
+            if p is not None:
+                raw[n] = p
         self.paths = _group_paths(raw)
 
     # -- collapsing ----------------------------------------------------------
@@ -517,7 +531,6 @@ class _Builder:
                 "rankdir": "TB", "newrank": "true", "nodesep": "0.25", "ranksep": "0.45",
                 "fontname": GRAPH_FONT, "fontsize": "12", "labelloc": "t", "labeljust": "l",
                 "bgcolor": "white", "outputorder": "edgesfirst", "pad": "0.2",
-                "label": self.title_label(),
             },
             node_attr={"fontname": GRAPH_FONT, "fontsize": "11", "margin": "0.08,0.04",
                        "height": "0.3", "penwidth": "1.2"},
@@ -529,8 +542,11 @@ class _Builder:
         groups: "OrderedDict[tuple[str, ...], list[str]]" = OrderedDict()
         stand_in: dict[str, str] = {}
         placed: list[tuple[tuple[str, ...], str, dict]] = []  # (cluster path, dot id, attrs)
+        self.hidden = 0
         for n in self.order:
             g = self.group_of(n)
+            if g is None and self._hide(n):
+                continue
             if g is not None:
                 if g not in groups:
                     groups[g] = []
@@ -550,14 +566,31 @@ class _Builder:
                 attrs = self.group_attrs(g, groups[g])
                 clusters.add(path, (_group_id(g), attrs))
         for v in self.extra_vars:
+            if self.view == "flow" and not v.trainable and self.focus is None:
+                self.hidden += 1
+                continue
             nid = dot_id("_var/" + v.name)
             clusters.add((), (nid, self.variable_attrs([v], nid)))
+        dot.attr(label=self.title_label())
         clusters.emit(dot, self)
         self.emit_edges(dot, stand_in)
         self.emit_legend(dot)
-        drawn = sum(1 for _ in placed) + len(self.extra_vars)
+        drawn = len(placed) + len(self.extra_vars)
         return Drawing(digraph=dot, note=self.note, depth=self.depth, nodes=drawn, total=self.total,
                        titles=self.titles, variable_ids=self.variable_ids)
+
+    def _hide(self, n: str) -> bool:
+        """Flow view: a variable that is not trainable and lies on no path is left out.
+
+        (BatchNorm's moving statistics, say: drawn alone they would only stretch
+        their layer's cluster. Collapsed scopes still count them.)
+        """
+        if self.view != "flow" or self.focus is not None or n not in self.by_node or n in self.onpath:
+            return False
+        if any(v.trainable for v in self.by_node[n]):
+            return False
+        self.hidden += len(self.by_node[n])
+        return True
 
     def title_label(self) -> str:
         r = self.report
@@ -568,6 +601,9 @@ class _Builder:
             view.append(f"focus on {self.focus}")
         if self.note is not None:
             view.append(self.note)
+        if self.hidden:
+            view.append(f"{self.hidden} non-trainable variable{'s' if self.hidden != 1 else ''} "
+                        "off every path not drawn (--view full draws them)")
         elif self.depth is not None:
             view.append(f"scopes collapsed below depth {self.depth}")
         rows.append(_small(html_text(", ".join(view)), FAINT_TEXT_COLOUR, 10))

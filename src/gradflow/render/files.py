@@ -155,7 +155,7 @@ def run_dot(source: str, fmt: str, *, timeout: float = 60.0, nodes: int | None =
     return proc.stdout
 
 
-_TITLE = re.compile(r'(<g id="(gf-[a-z]-[0-9a-f]{12})" class="(?:node|edge|cluster)">\s*<title>)(.*?)(</title>)',
+_TITLE = re.compile(r'(<g id="(gf_[a-z]_[0-9a-f]{12})" class="(?:node|edge|cluster)">\s*<title>)(.*?)(</title>)',
                     re.DOTALL)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 from typing import TYPE_CHECKING, Any
 
 from ..errors import RenderError
@@ -51,6 +52,11 @@ METADATA = {
     "pdf": {"CreationDate": None, "ModDate": None},
     "png": {"Software": None},
 }
+
+
+def _gid(*parts: object) -> str:
+    """An SVG id for a drawn element (``values:w1:0``), stable across runs."""
+    return ":".join(re.sub(r"[^A-Za-z0-9_.#-]", "_", str(p)) for p in parts)
 
 
 def _colour(status: str | None) -> str:
@@ -130,15 +136,17 @@ def trajectory_figure(report: "TrainReport", *, max_variables: int = MAX_VARIABL
         for run in runs:
             colour, style = styles[run.name]
             values = _nan_if_bad(run.values)
-            lw = 1.6 if not run.sampled else 1.0
+            # what moves is drawn bold; frozen lines thinner, so targets and learners stand out
+            lw = (1.8 if run.verdict != "frozen" else 1.1) * (0.6 if run.sampled else 1.0)
             for j in range(values.shape[1] if values.ndim == 2 else 0):
                 ax_v.plot(x_values, values[:, j], color=colour, linestyle=style, linewidth=lw,
-                          label=_label(run) if j == 0 else None, zorder=2)
+                          label=_label(run) if j == 0 else None, zorder=2, gid=_gid("values", run.name, run.indices[j]))
         for watch in report.watches:
             values = _nan_if_bad(watch.values)
             for j in range(values.shape[1] if values.ndim == 2 else 0):
-                ax_v.plot(x_values[: len(values)], values[:, j], color=WATCH_COLOUR, linestyle=(0, (3, 2.5)),
-                          linewidth=1.1, label=f"{watch.label} (watched)" if j == 0 else None, zorder=3)
+                ax_v.plot(x_values[: len(values)], values[:, j], color=WATCH_COLOUR, linestyle=(0, (4, 3)),
+                          linewidth=1.3, label=f"{watch.label} (watched)" if j == 0 else None, zorder=3,
+                          gid=_gid("watch", watch.label, watch.indices[j]))
         shown = f"{len(runs)} of {len(report.variables)} variables" if len(runs) < len(report.variables) else ""
         ax_v.set_title("variable values" + (f" ({shown}; the JSON has all)" if shown else ""), loc="left")
         ax_v.set_ylabel("value")
@@ -158,7 +166,8 @@ def trajectory_figure(report: "TrainReport", *, max_variables: int = MAX_VARIABL
             norms = _nan_if_bad(run.grad_norms, positive=True)
             if np.all(np.isnan(norms)):
                 continue
-            ax_g.plot(x_steps, norms, color=colour, linestyle=style, linewidth=1.4, zorder=2)
+            ax_g.plot(x_steps, norms, color=colour, linestyle=style, linewidth=1.4, zorder=2,
+                      gid=_gid("grad", run.name))
             drawn = True
         if drawn:
             ax_g.set_yscale("log")
@@ -178,7 +187,7 @@ def trajectory_figure(report: "TrainReport", *, max_variables: int = MAX_VARIABL
         loss = np.asarray(report.loss, dtype=np.float64)
         finite = loss[np.isfinite(loss)]
         positive = finite.size > 0 and bool(np.all(finite > 0))
-        ax_l.plot(x_steps, _nan_if_bad(loss), color="#1f1f1f", linewidth=1.4)
+        ax_l.plot(x_steps, _nan_if_bad(loss), color="#1f1f1f", linewidth=1.4, gid="loss")
         if positive:
             ax_l.set_yscale("log")
         ax_l.set_title("loss" + (" (log scale)" if positive else ""), loc="left")
@@ -243,12 +252,12 @@ def layer_figure(report: "TrainReport") -> "Figure":
     if not groups:
         raise RenderError("no trained variable to draw gradients for: the model has no trainable float variable.")
     names = [g[0] for g in groups]
-    width = max(6.0, 1.0 + 0.55 * len(names))
+    width = max(8.0, 2.5 + 0.55 * len(names))
     with _rc():
         fig = Figure(figsize=(width, 7.0), layout="constrained")
         axes = fig.subplots(2, 1, sharex=True, sharey=True)
-        fig.suptitle(f"gradflow · gradient flow by layer · {report.source or report.target}",
-                     fontsize=11, fontweight="bold")
+        fig.suptitle(f"gradient flow by layer\n{report.source or report.target} · {report.steps} steps of "
+                     f"{report.optimizer.describe()}", fontsize=11, fontweight="bold")
         xs = np.arange(len(names))
         statuses_seen = []
         any_bar = False
@@ -270,9 +279,9 @@ def layer_figure(report: "TrainReport") -> "Figure":
                     ax.text(x, 0.02, marker, transform=ax.get_xaxis_transform(), ha="center", va="bottom",
                             rotation=90, fontsize=8, color=colour)
                     continue
-                ax.bar(x, peak, width=0.7, color=colour, alpha=0.35, zorder=2)
+                ax.bar(x, peak, width=0.7, color=colour, alpha=0.35, zorder=2, gid=_gid("max", label, layer))
                 if mean > 0:
-                    ax.bar(x, mean, width=0.7, color=colour, alpha=1.0, zorder=3)
+                    ax.bar(x, mean, width=0.7, color=colour, alpha=1.0, zorder=3, gid=_gid("mean", label, layer))
                 any_bar = True
             ax.set_title(f"{label}: mean and max |gradient| per layer", loc="left")
             ax.set_ylabel("|grad|")
