@@ -1437,7 +1437,13 @@ def _load(path: str, *, target: str | None, inputs: str | None) -> tuple[Any, _B
     from .loading import (DEFAULT_FEED, DEFAULT_INPUTS, choose_target, import_model_file, is_graph_tensor,
                           make_target)
 
+    import tensorflow as tf
+
     keras.utils.set_random_seed(SEED)
+    # A TF1 file builds into the process's default graph; a fresh one keeps a
+    # second TF1 file (in the same process) from colliding with the first's names.
+    with contextlib.suppress(AssertionError):  # inside someone's `with graph.as_default()`
+        tf.compat.v1.reset_default_graph()
     module = import_model_file(path)
     name, obj = choose_target(module, target, path)
     if inputs is not None and not hasattr(module, inputs):
