@@ -999,7 +999,7 @@ def _group_names(names: list[str], level: int = 0) -> dict[str, tuple[str, ...]]
             continue  # everyone shares this prefix: look one token further
         count = len(groups) + alone
         if count >= len(names) or (count > FANOUT and count > len(names) // 2):
-            return result
+            break
         for key, members in groups.items():
             if len(members) < 2:
                 continue
@@ -1007,7 +1007,20 @@ def _group_names(names: list[str], level: int = 0) -> dict[str, tuple[str, ...]]
             for m in members:
                 result[m] = (key,) + inner[m]
         return result
+    # No shared prefixes ("dense", "dense_1", ... "dense_39"): runs in natural order.
+    ordered = sorted(names, key=_natural_key)
+    chunks = min(FANOUT, -(-len(ordered) // 10))
+    size = -(-len(ordered) // chunks)
+    for i in range(0, len(ordered), size):
+        run = ordered[i:i + size]
+        key = f"{run[0]} … {run[-1]}*" if len(run) > 1 else None
+        for m in run:
+            result[m] = (key,) if key else ()
     return result
+
+
+def _natural_key(name: str) -> tuple:
+    return tuple((0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", name))
 
 
 def _group_paths(raw: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
