@@ -14,3 +14,5 @@ def loss(x):
     return tf.reduce_mean(tf.square(x @ w1 - tf.stop_gradient(x @ (w2 * w3))))
 
 example_inputs = (x,)
+# `gradflow train` draws this beside the variables: w1 converges onto it.
+train_watch = {"w2 * w3": lambda: w2 * w3}

@@ -18,3 +18,5 @@ grads_and_vars = optimizer.compute_gradients(loss)
 train_op = optimizer.apply_gradients(grads_and_vars)
 
 example_feed = {x: np.random.default_rng(1).standard_normal((8, 5)).astype(np.float32)}
+# `gradflow train` draws this beside the variables: w1 converges onto it.
+train_watch = {"w2 * w3": w2 * w3}
