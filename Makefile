@@ -38,5 +38,9 @@ test: $(VENV)/.installed-dev graphviz browser
 test-all: $(VENV)/.installed-dev graphviz browser
 	$(PYTEST) -q -n $(JOBS) --dist loadfile
 
+# The pictures README.md and docs/ show (committed; deterministic, so they diff cleanly).
+docs: $(VENV)/.installed graphviz
+	$(BIN)/python scripts/make_docs.py
+
 clean:
 	rm -rf out .pytest_cache

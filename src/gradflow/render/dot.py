@@ -350,8 +350,8 @@ class _Builder:
         if u in self.D and v in self.A:
             if d.get("cut") is not None:
                 return CUT
-            if v not in self.R:
-                return BEHIND
+            if v not in self.R and d.get("backprop", True):
+                return BEHIND  # integer and bool tensors carry no gradient anyway: forward values
             return FORWARD
         return FAINT
 
