@@ -470,7 +470,7 @@ class _Builder:
                 while s and s in G:
                     s = s.rpartition("/")[0]
                 memo[start] = s
-            raw[n] = tuple(p for p in s.split("/") if p) if s else ()
+            raw[n] = _drop_echoes(tuple(p for p in s.split("/") if p)) if s else ()
         # A scope that holds a variable's read and no drawn op of its own
         # ("dense/Cast/ReadVariableOp") is no scope worth a cluster: the
         # variable moves up to the nearest scope that draws an op.
@@ -948,6 +948,27 @@ def _group_id(g: tuple[str, ...]) -> str:
     return dot_id("_scope/" + "/".join(g))
 
 
+def _drop_echoes(path: tuple[str, ...]) -> tuple[str, ...]:
+    """Drop the scope a function body repeats from its call: ``cond[then]/cond/...`` -> ``cond[then]/...``.
+
+    Examples:
+        >>> _drop_echoes(("cond[then]", "cond", "mul"))
+        ('cond[then]', 'mul')
+        >>> _drop_echoes(("model", "dense"))
+        ('model', 'dense')
+    """
+    if not any(c.endswith("]") for c in path):
+        return path
+    out: list[str] = []
+    for c in path:
+        if out:
+            m = re.match(r"(?:.*/)?([^/\[]+)\[[^\]]*\]\Z", out[-1])
+            if m and m.group(1) == c:
+                continue
+        out.append(c)
+    return tuple(out)
+
+
 def _component_label(component: str) -> str:
     m = re.match(r"(.*)\[([^\]]*)\]\Z", component)
     if m:
@@ -977,7 +998,7 @@ def _group_names(names: list[str], level: int = 0) -> dict[str, tuple[str, ...]]
     Examples:
         >>> g = _group_names([f"conv{b}_block{i}_{j}" for b in (2, 3) for i in range(20) for j in range(2)])
         >>> g["conv2_block7_1"]
-        ('conv2*',)
+        ('conv2*', 'conv2_block7*')
         >>> _group_names(["a", "b"])["a"]
         ()
     """
