@@ -120,7 +120,8 @@ class TestPlots:
         fig = trajectory_figure(short_canonical)
         values, grads, loss = fig.axes[:3]
         lines = {line.get_gid(): line for line in values.lines}
-        assert sorted(lines) == sorted(f"values:{n}:{j}" for n in ("w1", "w2", "w3") for j in range(5))
+        assert sorted(lines) == sorted([f"values:{n}:{j}" for n in ("w1", "w2", "w3") for j in range(5)]
+                                       + [f"watch:w2___w3:{j}" for j in range(5)])
         for name in ("w2", "w3"):
             for j in range(5):
                 line = lines[f"values:{name}:{j}"]
@@ -131,6 +132,9 @@ class TestPlots:
         w2w3 = np.array(short_canonical.variable("w2").values[0]) * np.array(short_canonical.variable("w3").values[0])
         w1_end = [np.asarray(lines[f"values:w1:{j}"].get_ydata())[-1] for j in range(5)]
         np.testing.assert_allclose(w1_end, w2w3, atol=1e-3)
+        for j in range(5):  # the watched w2 * w3 (examples/stop_gradient.py's train_watch): flat, w1 ends on it
+            y = np.asarray(lines[f"watch:w2___w3:{j}"].get_ydata())
+            assert np.all(y == y[0]) and y[0] == pytest.approx(w2w3[j], rel=1e-6)
         assert [line.get_gid() for line in grads.lines] == ["grad:w1"]
         assert grads.get_yscale() == "log" and loss.get_yscale() == "log"
         assert any("no gradient: w2 (blocked), w3 (blocked)" == t.get_text() for t in grads.texts)

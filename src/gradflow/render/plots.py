@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 __all__ = ["trajectory_figure", "layer_figure", "write_figure", "figure_svg", "layer_groups", "MAX_VARIABLES"]
 
 MAX_VARIABLES = 12  # variables drawn in the trajectory panel; the JSON has all of them
+MAX_LAYER_FIGURE_WIDTH = 16.0  # inches
+MAX_LAYER_LABELS = 48  # beyond this many layers, only every k-th is labelled
 LINESTYLES = ("-", (0, (5, 2)), (0, (1, 1.5)), (0, (6, 2, 1, 2)))
 WATCH_COLOUR = "#303030"
 NONFINITE_COLOUR = style_of("nonfinite").colour
@@ -99,6 +101,14 @@ def _mark_nonfinite(ax: Any, step: int | None) -> None:
         ax.axvline(step, color=NONFINITE_COLOUR, linewidth=1.0, linestyle=(0, (2, 2)), zorder=1)
 
 
+def _chosen(report: "TrainReport", limit: int) -> list:
+    """At most ``limit`` variables, in report order: flagged ones first, then trained, then the rest."""
+    ranked = sorted(range(len(report.variables)),
+                    key=lambda i: (report.variables[i].agrees, not report.variables[i].trained, i))
+    keep = sorted(ranked[:limit])
+    return [report.variables[i] for i in keep]
+
+
 def trajectory_figure(report: "TrainReport", *, max_variables: int = MAX_VARIABLES) -> "Figure":
     """Values, gradient norms and loss against the step, in three panels sharing the x axis.
 
@@ -112,17 +122,19 @@ def trajectory_figure(report: "TrainReport", *, max_variables: int = MAX_VARIABL
 
     Args:
         report: a :class:`~gradflow.training.TrainReport`.
-        max_variables: draw at most this many variables (in report order) in
-            panels 1 and 2. Defaults to 12.
+        max_variables: draw at most this many variables in panels 1 and 2:
+            flagged ones first, then trained ones, then the rest, each kept in
+            report order. Defaults to 12.
 
     Returns:
         The figure, not yet written.
     """
     import numpy as np
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     styles = _styles(report)
-    runs = list(report.variables)[:max_variables]
+    runs = _chosen(report, max_variables)
     steps = report.steps
     x_values = np.arange(steps + 1)
     x_steps = np.arange(1, steps + 1)
@@ -194,6 +206,7 @@ def trajectory_figure(report: "TrainReport", *, max_variables: int = MAX_VARIABL
         ax_l.set_ylabel("loss")
         ax_l.set_xlabel("step")
         ax_l.set_xlim(0, max(steps, 1))
+        ax_l.xaxis.set_major_locator(MaxNLocator(integer=True))
 
         for ax in (ax_v, ax_g, ax_l):
             _mark_nonfinite(ax, report.first_nonfinite_step)
@@ -252,7 +265,8 @@ def layer_figure(report: "TrainReport") -> "Figure":
     if not groups:
         raise RenderError("no trained variable to draw gradients for: the model has no trainable float variable.")
     names = [g[0] for g in groups]
-    width = max(8.0, 2.5 + 0.55 * len(names))
+    width = min(MAX_LAYER_FIGURE_WIDTH, max(8.0, 2.5 + 0.4 * len(names)))
+    label_every = max(1, math.ceil(len(names) / MAX_LAYER_LABELS))
     with _rc():
         fig = Figure(figsize=(width, 7.0), layout="constrained")
         axes = fig.subplots(2, 1, sharex=True, sharey=True)
@@ -288,7 +302,10 @@ def layer_figure(report: "TrainReport") -> "Figure":
             ax.grid(True, axis="y", color="#e4e4e4", linewidth=0.6)
         if any_bar:
             axes[0].set_yscale("log")
-        axes[1].set_xticks(xs, names, rotation=45, ha="right")
+        # many layers: label every k-th one (the JSON names them all)
+        shown = xs[::label_every]
+        axes[1].set_xticks(shown, [names[i] for i in shown], rotation=45 if label_every == 1 else 90,
+                           ha="right" if label_every == 1 else "center", fontsize=8 if label_every == 1 else 6)
         axes[1].set_xlim(-0.6, len(names) - 0.4)
         handles = [Patch(color="#555555", alpha=0.35, label="max |grad|"),
                    Patch(color="#555555", alpha=1.0, label="mean |grad|")]
