@@ -282,6 +282,8 @@ class TestScopesAndCollapse:
         nodes, edges = parse_dot(src)
         groups = [n for n, a in nodes.items() if a.get("shape") == "box3d"]
         assert groups
+        assert all(drawing.titles[nodes[g]["id"]].startswith("collapsed scope") for g in groups)
+        assert drawing.variable_ids["dense_0/kernel"] in {nodes[g]["id"] for g in groups}
         # Coloured by the worst status inside, labelled with counts.
         assert all(nodes[g]["fillcolor"] == GREEN for g in groups)
         flows = [int(m) for g in groups for m in re.findall(r"(\d+) flows", nodes[g]["label"])]

@@ -245,3 +245,45 @@ class TestCli:
         # The DOT still parses: Graphviz draws it.
         proc = subprocess.run(["dot", "-Tsvg", str(tmp_path / "h.dot")], capture_output=True, check=False)
         assert proc.returncode == 0, proc.stderr
+
+
+@pytest.fixture(scope="module")
+def densenet():
+    cwd = os.getcwd()
+    os.chdir(REPO)
+    try:
+        return gradflow.inspect_file("examples/densenet.py")
+    finally:
+        os.chdir(cwd)
+
+
+@pytest.mark.slow
+class TestDenseNet:
+    def test_collapsed_automatically_in_the_time_of_tracing(self, densenet, tmp_path, capsys):
+        files._CACHE.clear()
+        before = densenet.timings.get("render_s", 0.0)
+        out = tmp_path / "densenet.svg"
+        write_outputs(densenet, [(str(out), "svg")], GraphOptions())
+        render_s = densenet.timings["render_s"] - before
+        assert render_s < 3 * densenet.timings["trace_s"] + 1.0, (render_s, densenet.timings)
+        note = capsys.readouterr().err
+        assert "collapsed to depth" in note and "--collapse/--focus" in note
+        svg = out.read_text()
+        assert "collapsed to depth" in svg  # said in the picture too
+        groups = re.findall(r"<title>collapsed scope ([^\n<]*)", svg)
+        assert 20 <= len(groups) and len(re.findall(r'class="node"', svg)) <= 300 + 20  # + the legend
+        assert any("conv4_block12" in g for g in groups)
+
+    def test_focus_draws_one_variable_fully(self, densenet, tmp_path):
+        out = tmp_path / "focus.svg"
+        write_outputs(densenet, [(str(out), "svg")], GraphOptions(focus="conv5_block16_2_conv/kernel"))
+        svg = out.read_text()
+        assert "<title>variable conv5_block16_2_conv/kernel" in svg
+        assert "<title>collapsed scope" not in svg
+        titles = re.findall(r'class="node">\s*<title>([^\n<]*)', svg)
+        assert sum(t.startswith("variable ") for t in titles) == 1
+        assert any(t.startswith("Conv2D ") for t in titles) and any(t.startswith("StopGradient") for t in titles)
+
+    def test_html_of_a_big_model(self, densenet):
+        page = to_html(densenet)
+        assert page.count('<tr data-status="') == len(densenet.variables)

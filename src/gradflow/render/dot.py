@@ -785,8 +785,7 @@ class _Builder:
         lines.append("status: worst status inside: " + (trained[0].value if trained else
                                                          untrained[0].value if untrained else "no variables"))
         lines.append("draw it expanded with --collapse DEPTH or --focus NAME")
-        self._title("g/" + "/".join(g), lines, attrs, "g")
-        attrs["id"] = svg_id("g", "/".join(g))
+        self._title("/".join(g), lines, attrs, "g")
         return attrs
 
     # -- edges ----------------------------------------------------------------
