@@ -520,7 +520,7 @@ def _other_writer_text(lead: str, writers: Sequence[str], writer_text: str, trai
     if writers:
         where = "train_op" if train_op else "the training step"
         return (f"{lead}: it is written by {writer_text}, an update in {where} that is not the loss's "
-                "gradient, e.g. weight decay")
+                "gradient (weight decay, a counter, a moving average...)")
     return (f"{lead}: something other than the loss's gradient wrote it, e.g. weight decay applied to "
             "every variable, another update in the train op, or an assign in the model code")
 
@@ -1519,13 +1519,14 @@ def train_renderable(report: TrainReport) -> Any:
 
     table = Table(show_edge=False, header_style="bold", pad_edge=False)
     longest = max((len(run.name) for run in report.variables), default=8)
-    table.add_column("variable", overflow="fold", min_width=min(max(longest, 8), 12))
-    table.add_column("inspect", no_wrap=True)
+    # On a narrow terminal the names fold; the verdict never does.
+    table.add_column("variable", overflow="fold", min_width=min(max(longest, 8), 9))
+    table.add_column("inspect", no_wrap=True, min_width=9)
     table.add_column("start", justify="right", no_wrap=True)
     table.add_column("end", justify="right", no_wrap=True)
     table.add_column("change", justify="right", no_wrap=True)
     table.add_column("max ‖g‖", justify="right", no_wrap=True)
-    table.add_column("verdict", no_wrap=True)
+    table.add_column("verdict", no_wrap=True, min_width=10)
     for run in report.variables:
         status = Text("-")
         if run.static_status:
@@ -1534,7 +1535,7 @@ def train_renderable(report: TrainReport) -> Any:
         if run.size == 1:
             start, end = _fmt(run.values[0][0]), _fmt(run.values[-1][0])
         else:
-            start, end = f"‖{_fmt(run.start_norm)}‖", f"‖{_fmt(run.end_norm)}‖"
+            start, end = _fmt(run.start_norm), _fmt(run.end_norm)
         if not run.agrees:
             verdict = Text(f"⚠ {run.verdict}", style="bold " + style_of("blocked").colour)
         elif not run.trained:
@@ -1561,7 +1562,9 @@ def train_renderable(report: TrainReport) -> Any:
     for note in report.notes:
         parts.append(Text(f"note: {note}", style="yellow"))
     parts.append(Text())
-    parts.append(Text("✓ as inspect predicts   ⚠ flagged: not what inspect predicts   "
+    parts.append(Text("start, end: the value of a scalar, else its norm ‖v‖; change: ‖end − start‖; "
+                      "max ‖g‖: the largest gradient norm\n"
+                      "✓ as inspect predicts   ⚠ flagged: not what inspect predicts   "
                       "· not trained by the optimizer", style="dim"))
     parts.append(Text(report.headline(), style="bold"))
     return Group(*parts)
