@@ -208,6 +208,9 @@ class TestVerdicts:
         sgd = train_file(case("keras_batches"), steps=2, optimizer="sgd")
         assert sgd.optimizer.to_dict() == {"name": "sgd", "learning_rate": 0.1, "origin": "gradflow",
                                            "weight_decay": None}
+        faster = train_file(case("keras_batches"), steps=1, lr=0.5)  # the model's Adam, at another rate
+        assert (faster.optimizer.origin, faster.optimizer.name) == ("model", "Adam")
+        assert faster.optimizer.learning_rate == pytest.approx(0.5)
 
     def test_generator_batches_cycle(self):
         run = train_file(case("alternating_batches"), steps=4)
@@ -270,6 +273,7 @@ class TestPythonAPI:
             gradflow.train(lambda: 0.0, lr=float("nan"))
 
     def test_report_renders_and_serialises(self, canonical):
+        assert canonical._repr_svg_().startswith("<?xml")
         text = str(canonical)
         assert "gradflow train" in text and "200 steps of sgd (lr 0.1)" in text
         assert "w2 " in text and "✓ frozen" in text and "✓ moved" in text

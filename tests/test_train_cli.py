@@ -73,6 +73,11 @@ class TestCommandLine:
         err = capsys.readouterr().err
         assert "TrainOptionsError" in err and words in err
 
+    def test_a_batch_that_does_not_fit_exits_2(self, capsys):
+        assert main(["train", case("bad_batch"), "--steps", "3"]) == 2
+        err = capsys.readouterr().err
+        assert "TraceError" in err and "training step 2 of target `loss`" in err
+
     def test_missing_file_exits_2(self, capsys):
         assert main(["train", "no/such/model.py"]) == 2
         assert "no such file" in capsys.readouterr().err
@@ -165,7 +170,7 @@ class TestPlots:
         assert main(["train", case("keras_batches"), "--steps", "3", "--plot-layers", str(out)]) == 0
         capsys.readouterr()
         text = out.read_text()
-        for layer in ("sequential_hidden", "sequential_bn", "sequential_out"):
+        for layer in ("net_hidden", "net_bn", "net_out"):
             for step in ("step_1", "step_3"):
                 assert f'id="mean:{step}:{layer}"' in text and f'id="max:{step}:{layer}"' in text
 

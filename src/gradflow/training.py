@@ -1311,7 +1311,7 @@ def _report(setup: _Setup, tr: Any, static: Any, recorder: _Recorder, info: Opti
 # Public entry points
 
 
-def train(target: Any, *example_args: Any, steps: int = DEFAULT_STEPS, optimizer: Any = DEFAULT_OPTIMIZER,
+def train(target: Any, *example_args: Any, steps: int = DEFAULT_STEPS, optimizer: Any = None,
           lr: float | None = None, batches: Any = None, variables: Any = None, feed_dict: dict | None = None,
           train_op: Any = None, watch: dict | None = None, name: str | None = None, restore: bool = True,
           progress: bool = False, **example_kwargs: Any) -> TrainReport:
@@ -1324,10 +1324,10 @@ def train(target: Any, *example_args: Any, steps: int = DEFAULT_STEPS, optimizer
         *example_args: positional example inputs (used at every step unless
             ``batches`` is given).
         steps: the number of optimizer steps. Defaults to 100.
-        optimizer: ``"sgd"``, ``"adam"``, ``"rmsprop"``, an optimizer object
-            (Keras, or ``tf.compat.v1.train`` for a TF1 tensor), or None for a
-            compiled model's own (a fresh clone) or a TF1 ``train_op``.
-            Defaults to ``"sgd"``.
+        optimizer: ``"sgd"``, ``"adam"``, ``"rmsprop"``, or an optimizer object
+            (Keras, or ``tf.compat.v1.train`` for a TF1 tensor). Defaults to
+            None: a compiled model's own (a fresh clone), else the given
+            TF1 ``train_op``, else ``"sgd"``.
         lr: the learning rate. Defaults to 0.1 (a compiled model's own
             optimizer keeps its own rate unless ``lr`` is given).
         batches: the inputs of successive steps, cycled (a list of batches, a

@@ -12,7 +12,7 @@ model = keras.Sequential([
     layers.Dense(6, activation="tanh", name="hidden"),
     layers.BatchNormalization(name="bn"),
     layers.Dense(1, name="out"),
-])
+], name="net")  # named: Keras numbers unnamed models (sequential_1, ...) per process
 model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
 
 rng = np.random.default_rng(3)
