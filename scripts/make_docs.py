@@ -36,6 +36,17 @@ PICTURES = [
 ]
 
 
+# `gradflow train` pictures: (output, model file, arguments with {out} for the output, what it shows)
+TRAIN_PICTURES = [
+    ("train_stop_gradient.svg", "examples/stop_gradient.py", ["--steps", "200", "--plot", "{out}"],
+     "training the canonical example: w1 converges onto w2 * w3, w2 and w3 stay flat"),
+    ("train_stop_gradient_tf1.svg", "examples/stop_gradient_tf1.py", ["--steps", "200", "--plot", "{out}"],
+     "the same in TF1 style, running the file's own train_op"),
+    ("train_layers_unused_head.svg", "examples/unused_head.py", ["--steps", "50", "--plot-layers", "{out}"],
+     "gradient flow by layer: the unused head gets no gradient"),
+]
+
+
 def draw(out: str, model: str, extra: list[str]) -> tuple[str, float, str]:
     env = dict(os.environ)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -43,8 +54,12 @@ def draw(out: str, model: str, extra: list[str]) -> tuple[str, float, str]:
     src = str(REPO / "src")
     env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     start = time.perf_counter()
+    if "{out}" in extra:  # a `gradflow train` picture
+        args = ["train", model, *(str(DOCS / out) if a == "{out}" else a for a in extra)]
+    else:
+        args = ["inspect", model, "--svg", str(DOCS / out), *extra]
     proc = subprocess.run(
-        [sys.executable, "-m", "gradflow", "inspect", model, "--svg", str(DOCS / out), *extra, "--format", "json"],
+        [sys.executable, "-m", "gradflow", *args, "--format", "json"],
         cwd=REPO, env=env, capture_output=True, text=True, check=False,
     )
     if proc.returncode != 0:
@@ -55,14 +70,15 @@ def draw(out: str, model: str, extra: list[str]) -> tuple[str, float, str]:
 
 def main() -> int:
     DOCS.mkdir(exist_ok=True)
-    missing = [model for _, model, _, _ in PICTURES if not (REPO / model).exists()]
+    pictures = PICTURES + TRAIN_PICTURES
+    missing = [model for _, model, _, _ in pictures if not (REPO / model).exists()]
     if missing:
         print(f"make docs: missing model files: {', '.join(missing)}", file=sys.stderr)
         return 2
-    jobs = min(len(PICTURES), max(1, (os.cpu_count() or 2) // 2))
+    jobs = min(len(pictures), max(1, (os.cpu_count() or 2) // 2))
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        results = list(pool.map(lambda p: draw(*p[:3]), PICTURES))
-    for (out, seconds, _), (_, model, extra, what) in zip(results, PICTURES):
+        results = list(pool.map(lambda p: draw(*p[:3]), pictures))
+    for (out, seconds, _), (_, model, extra, what) in zip(results, pictures):
         print(f"docs/{out:<24} {seconds:6.1f} s  {model} {' '.join(extra)}  ({what})")
     return 0
 
