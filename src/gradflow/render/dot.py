@@ -63,7 +63,7 @@ _EDGE_WORDS = {
 # Statuses that carry a gradient, best first: the colour of a strong path.
 _PATH_RANK = (Status.FLOWS, Status.NONFINITE, Status.ZERO)
 
-_SAFE_ID = re.compile(r"[A-Za-z0-9_.\-/>\[\]*]+\Z")
+_SAFE_ID = re.compile(r"[A-Za-z0-9_.\-/>\[\]*+]+\Z")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -601,11 +601,11 @@ class _Builder:
             view.append(f"focus on {self.focus}")
         if self.note is not None:
             view.append(self.note)
+        elif self.depth is not None:
+            view.append(f"scopes collapsed below depth {self.depth}")
         if self.hidden:
             view.append(f"{self.hidden} non-trainable variable{'s' if self.hidden != 1 else ''} "
                         "off every path not drawn (--view full draws them)")
-        elif self.depth is not None:
-            view.append(f"scopes collapsed below depth {self.depth}")
         rows.append(_small(html_text(", ".join(view)), FAINT_TEXT_COLOUR, 10))
         return "<" + "".join(row + '<BR ALIGN="LEFT"/>' for row in rows) + ">"
 
@@ -777,7 +777,10 @@ class _Builder:
             cut_text = f"✗ {cuts} cut{'s' if cuts != 1 else ''}" + (f", {blocking} blocking" if blocking else "")
             rows.append(_small(html_text(cut_text), CUT_COLOUR if not trained else sub))
         attrs["label"] = _label(*rows)
-        lines = [f"collapsed scope {'/'.join(g)}", f"{ops} ops, {n_vars} variables"]
+        where = _display_path(g)
+        if g[-1].endswith("+") and not where.endswith(g[-1].rstrip("+")):
+            where += "/" + g[-1].rstrip("+")
+        lines = [f"collapsed scope {where}", f"{ops} ops, {n_vars} variables"]
         if status_bits:
             lines.append("variables: " + ", ".join(status_bits))
         if cuts:
@@ -968,7 +971,13 @@ def _drop_echoes(path: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _display_path(path: tuple[str, ...]) -> str:
+    """A scope path as the user reads it: pass-through levels ("bn_1+") left out."""
+    return "/".join(c for c in path if not c.endswith("+")) or (path[-1].rstrip("+") if path else "")
+
+
 def _component_label(component: str) -> str:
+    component = component.rstrip("+")
     m = re.match(r"(.*)\[([^\]]*)\]\Z", component)
     if m:
         return f"{m.group(1)} · {m.group(2)}"
@@ -1055,7 +1064,12 @@ def _group_paths(raw: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
     for parent, kids in children.items():
         unique = list(OrderedDict.fromkeys(kids))
         if len(unique) > FANOUT:
-            virtual[parent] = _group_names(sorted(unique))
+            groups = _group_names(sorted(unique))
+            # Balance the levels: a sibling left out of the prefix groups gets
+            # pass-through levels ("bn_1+", never drawn as a cluster), so that one
+            # collapse depth means one granularity across all of them.
+            depth = max(len(extra) for extra in groups.values())
+            virtual[parent] = {c: extra + (c + "+",) * (depth - len(extra)) for c, extra in groups.items()}
     if not virtual:
         return dict(raw)
     memo: dict[tuple[str, ...], tuple[str, ...]] = {(): ()}
@@ -1092,6 +1106,9 @@ class _ClusterTree:
         for nid, attrs in self.nodes.get(path, []):
             dot.node(nid, **attrs)
         for child in self.kids.get(path, []):
+            if child[-1].endswith("+"):  # a pass-through level: no cluster of its own
+                self.emit(dot, builder, child)
+                continue
             name = "cluster_" + "/".join(child)
             if not _SAFE_ID.match(name):
                 name = "cluster__h/" + _digest("/".join(child))
@@ -1101,9 +1118,9 @@ class _ClusterTree:
                 virtual = last.endswith("*")
                 style = "rounded,dashed" if body else "rounded,dotted" if virtual else "rounded"
                 sid = svg_id("c", "/".join(child))
-                text = f"scope {'/'.join(child)}"
+                text = f"scope {_display_path(child)}"
                 if body:
-                    text = f"function body {'/'.join(child)}"
+                    text = f"function body {_display_path(child)}"
                 builder.titles[sid] = text
                 c.attr(label=_label(html_text(_component_label(last))), style=style, color=CLUSTER_COLOUR,
                        fontcolor=CLUSTER_TEXT_COLOUR, fontsize="10", labeljust="l", margin="6",
