@@ -325,6 +325,17 @@ class TestScopesAndCollapse:
         assert runs["dense_11"] == ("dense*", "dense_11 … dense_20*")
 
 
+    def test_siblings_outside_the_groups_are_balanced(self):
+        raw = {f"op{b}{i}{j}": ("m", f"conv{b}_block{i}_{j}") for b in (2, 3) for i in range(20) for j in (0, 1)}
+        raw["mean"] = ("m", "bn", "moments")
+        paths = gdot._group_paths(raw)
+        assert paths["op270"] == ("m", "conv2*", "conv2_block7*", "conv2_block7_0")
+        assert paths["mean"] == ("m", "bn+", "bn+", "bn", "moments")
+        # At depth 2 every block is one node, and so is the whole "bn" layer.
+        assert gdot._count_at(paths, 2) == 40 + 1
+        assert gdot._display_path(paths["mean"]) == "m/bn/moments"
+
+
 class TestFocus:
     def test_focus_draws_only_that_variables_paths(self):
         report = scoped_model(5)
