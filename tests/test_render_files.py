@@ -124,9 +124,13 @@ class TestSvg:
         assert report._repr_svg_().rstrip().endswith("</svg>")
 
     def test_pdf_is_deterministic(self, report, tmp_path):
+        import time
+
         a = run_dot(report.to_dot().source, "pdf")
+        time.sleep(1.1)  # across a second boundary: no date stamp may differ
         b = run_dot(report.to_dot().source, "pdf")
         assert a == b
+        assert b"19700101000000" in a
 
 
 class TestHtml:

@@ -135,7 +135,7 @@ def run_dot(source: str, fmt: str, *, timeout: float = 60.0, nodes: int | None =
     if exe is None:
         raise _missing_dot(fmt)
     env = dict(os.environ)
-    env["SOURCE_DATE_EPOCH"] = "0"  # cairo's PDF writer stamps a date otherwise
+    env["SOURCE_DATE_EPOCH"] = "0"  # newer cairo: no date stamp in PDFs
     try:
         proc = subprocess.run([exe, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True,
                               timeout=timeout, env=env, check=False)
@@ -152,7 +152,14 @@ def run_dot(source: str, fmt: str, *, timeout: float = 60.0, nodes: int | None =
         err = proc.stderr.decode("utf-8", "replace").strip()
         raise RenderError(f"Graphviz's dot failed to draw {fmt.upper()} (exit {proc.returncode}): "
                           f"{err[-800:] or 'no message'}")
+    if fmt == "pdf":
+        return _PDF_DATE.sub(lambda m: m.group(1) + b"19700101000000", proc.stdout)
     return proc.stdout
+
+
+# Older cairo ignores SOURCE_DATE_EPOCH; the date is fixed in place (same length,
+# so the PDF's cross-reference offsets stay right).
+_PDF_DATE = re.compile(rb"(/(?:CreationDate|ModDate) \(D:)(\d{14})")
 
 
 _TITLE = re.compile(r'(<g id="(gf_[a-z]_[0-9a-f]{12})" class="(?:node|edge|cluster)">\s*<title>)(.*?)(</title>)',
