@@ -114,9 +114,14 @@ class TestBlockers:
 
 class TestShields:
     def test_canonical(self):
-        assert shields(CANONICAL, "sg", ["w1", "w2", "w3"], "loss") == ["w2", "w3"]
+        assert shields(CANONICAL, ["sg"], ["w1", "w2", "w3"], "loss") == {"sg": ["w2", "w3"]}
 
     def test_a_second_path_escapes_the_shield(self):
         G = CANONICAL.copy()
         G.add_edge("w2", "sub", open=True, cut=None, via="data")
-        assert shields(G, "sg", ["w1", "w2", "w3"], "loss") == ["w3"]
+        assert shields(G, ["sg"], ["w1", "w2", "w3"], "loss") == {"sg": ["w3"]}
+
+    def test_nested_shields(self):
+        # w ──> sg1 ──> sg2 ──> loss : both shield w
+        G = graph(("w", "sg1", "c"), ("sg1", "sg2", "c"), ("sg2", "loss"), ("u", "loss"))
+        assert shields(G, ["sg1", "sg2"], ["w", "u"], "loss") == {"sg1": ["w"], "sg2": ["w"]}

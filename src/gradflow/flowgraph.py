@@ -46,6 +46,7 @@ from typing import Any
 
 import networkx as nx
 
+from .analysis import reached
 from .cuts import SHAPE_OPS, ProbeCache, is_backpropagatable, is_custom_gradient_op
 from .sources import LocationResolver
 
@@ -264,10 +265,8 @@ def annotate_cuts(flow: FlowGraph, ops: dict[str, Any], *, cache: ProbeCache | N
     G = flow.G
     cache = cache or ProbeCache()
     sources = set(flow.variables.values())
-    forward: set[str] = set()
-    for s in sources:
-        forward |= nx.descendants(G, s)
-    between = (forward | sources) & (nx.ancestors(G, flow.loss) | {flow.loss})
+    forward = reached(G, sources)
+    between = forward & (nx.ancestors(G, flow.loss) | {flow.loss})
     for nid in sorted(between):
         node = G.nodes[nid]
         in_edges = [(u, k, d) for u, _, k, d in G.in_edges(nid, keys=True, data=True) if d["backprop"]]

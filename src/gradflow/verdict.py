@@ -13,7 +13,8 @@ from typing import Any, Sequence
 
 import networkx as nx
 
-from .analysis import PathCount, blockers_of, count_paths, forward_ancestors, open_ancestors, shields
+from .analysis import PathCount, blockers_by_source, count_paths, forward_ancestors, open_ancestors, shields
+from .analysis.reach import backward_search
 from .autodiff import AutodiffResult, GradFacts
 from .report import Blocker, StopGradientReport, Status, VariableReport
 
@@ -47,25 +48,22 @@ def static_facts(flow: Any) -> dict[str, StaticFacts]:
     opening = open_ancestors(G, loss)
     nodes = flow.variables
     counts = count_paths(G, loss, nodes.values())
+    blocked = [n for n in nodes.values() if n in reaching and n not in opening]
+    partial = [n for n in nodes.values() if n in opening and counts[n].blocked > 0]
+    cuts = blockers_by_source(G, blocked, loss)
+    # A variable that learns: its shape reads are no news.
+    cuts.update(blockers_by_source(G, partial, loss, ignore=frozenset({"shape_only"})))
     outside_branches = None
     facts = {}
     for name, node in nodes.items():
         reads, opens, paths = node in reaching, node in opening, counts[node]
-        blockers: tuple[str, ...] = ()
-        if reads and not opens:
-            blockers = tuple(blockers_of(G, node, loss))
-        elif reads and paths.blocked > 0:
-            # A variable that learns: its shape reads are no news.
-            blockers = tuple(blockers_of(G, node, loss, ignore=frozenset({"shape_only"})))
+        blockers = tuple(cuts.get(node, ()))
         branch_only = False
         if opens:
             if outside_branches is None:
-                view = nx.subgraph_view(
-                    G,
-                    filter_node=lambda n: not G.nodes[n].get("in_branch"),
-                    filter_edge=lambda u, v, k: G.edges[u, v, k]["open"],
+                outside_branches = backward_search(
+                    G, loss, edge_ok=lambda d: d["open"], node_ok=lambda n: not G.nodes[n].get("in_branch")
                 )
-                outside_branches = nx.ancestors(view, loss)
             branch_only = node not in outside_branches
         facts[name] = StaticFacts(reads, opens, paths, blockers, branch_only)
     return facts
@@ -179,11 +177,11 @@ def stop_gradient_reports(flow: Any) -> tuple[StopGradientReport, ...]:
     """Every StopGradient op, with the variables all of whose paths it cuts."""
     G, loss = flow.G, flow.loss
     by_node = {node: name for name, node in flow.variables.items()}
+    order = {node: i for i, node in enumerate(by_node)}
+    stops = [node for node, data in G.nodes(data=True) if data["type"] == "StopGradient"]
+    shielded = shields(G, stops, list(by_node), loss)
     out = []
-    for node, data in G.nodes(data=True):
-        if data["type"] != "StopGradient":
-            continue
-        shielded = shields(G, node, list(by_node), loss) if node in G else []
-        out.append(StopGradientReport(op=node, location=data["location"],
-                                      shields=tuple(by_node[n] for n in shielded)))
+    for node in stops:
+        names = tuple(by_node[n] for n in sorted(shielded[node], key=order.__getitem__))
+        out.append(StopGradientReport(op=node, location=G.nodes[node]["location"], shields=names))
     return tuple(sorted(out, key=lambda s: _sort_key(Blocker(s.op, "", s.location, "", ""))))

@@ -5,16 +5,18 @@ back along them), ``cut`` (why it does not) and ``via`` (``loop`` marks the
 back edges of a ``While``). See :mod:`gradflow.flowgraph` for the attributes.
 """
 
-from .blockers import blockers_of, shields
+from .blockers import blockers_by_source, blockers_of, shields
 from .paths import PathCount, count_paths
-from .reach import open_ancestors, forward_ancestors, open_subgraph
+from .reach import forward_ancestors, open_ancestors, open_subgraph, reached
 
 __all__ = [
     "PathCount",
+    "blockers_by_source",
     "blockers_of",
     "count_paths",
     "forward_ancestors",
     "open_ancestors",
     "open_subgraph",
+    "reached",
     "shields",
 ]

@@ -6,27 +6,28 @@ from collections.abc import Hashable, Iterable
 
 import networkx as nx
 
-__all__ = ["blockers_of", "shields"]
+from .reach import backward_search
+
+__all__ = ["blockers_by_source", "blockers_of", "shields"]
 
 
-def _gradient_paths(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    """``G`` without the forward edges a ``tf.custom_gradient`` replaces."""
-    return nx.subgraph_view(G, filter_edge=lambda u, v, k: G.edges[u, v, k].get("via") != "custom_forward")
+def blockers_by_source(G: nx.MultiDiGraph, sources: Iterable[Hashable], target: Hashable, *,
+                       reaching: set | None = None, ignore: frozenset = frozenset()) -> dict:
+    """For each source, the ops where its forward paths to ``target`` first lose the gradient.
 
-
-def blockers_of(G: nx.MultiDiGraph, source: Hashable, target: Hashable, *,
-                reaching: set | None = None, ignore: frozenset = frozenset()) -> list:
-    """The ops where forward paths from ``source`` to ``target`` first lose the gradient.
-
-    An op is a blocker when one of its input edges is cut, the gradient still
-    reaches that edge's tail from ``source`` (a path of open edges), and the op
-    leads on to ``target``. Later cuts on an already dead path are not listed:
-    they are not where that path dies. Each op appears once, in sorted order.
+    An op ``X`` blocks source ``s`` when one of its input edges ``u -> X`` is
+    cut, the gradient still reaches ``u`` from ``s`` (a path of open edges, or
+    ``u`` is ``s``), and ``X`` leads on to ``target``. Later cuts on an already
+    dead path are not listed: they are not where that path dies. One backward
+    search per cut edge's tail answers for every source at once.
 
     Args:
         reaching: the nodes with a forward path to ``target``, when already known.
         ignore: cut kinds to leave out (e.g. reads of a shape, for a variable
             that still learns).
+
+    Returns:
+        source -> sorted list of blocking nodes.
 
     Examples:
         ``loss = mean(x@w1 - stop_gradient(x@(w2*w3)))``::
@@ -40,36 +41,72 @@ def blockers_of(G: nx.MultiDiGraph, source: Hashable, target: Hashable, *,
         ...                   ("w1", "matmul_1", None), ("matmul_1", "sub", None),
         ...                   ("sub", "loss", None)]:
         ...     _ = G.add_edge(u, v, cut=cut, open=cut is None)
-        >>> blockers_of(G, "w2", "loss")
-        ['sg']
-        >>> blockers_of(G, "w1", "loss")
-        []
+        >>> blockers_by_source(G, ["w1", "w2"], "loss")
+        {'w1': [], 'w2': ['sg']}
     """
-    H = _gradient_paths(G)
-    reaching = nx.ancestors(H, target) if reaching is None else reaching
-    open_view = nx.subgraph_view(H, filter_edge=lambda u, v, k: H.edges[u, v, k]["open"])
-    alive = nx.descendants(open_view, source) | {source}
-    found = set()
-    for u in alive:
-        for _, node, data in H.out_edges(u, data=True):
-            cut = data.get("cut")
-            if cut is None or getattr(cut, "kind", cut) in ignore:
-                continue
-            if node == target or node in reaching:
-                found.add(node)
-    return sorted(found, key=str)
+    sources = list(sources)
+    wanted = set(sources)
+    if reaching is None:
+        reaching = backward_search(G, target, edge_ok=lambda d: d.get("via") != "custom_forward")
+    tails: dict = {}
+    for u, x, data in G.edges(data=True):
+        cut = data.get("cut")
+        if cut is None or data.get("via") == "custom_forward" or getattr(cut, "kind", cut) in ignore:
+            continue
+        if x == target or x in reaching:
+            tails.setdefault(u, set()).add(x)
+    found: dict = {s: set() for s in sources}
+    open_edge = lambda d: d["open"] and d.get("via") != "custom_forward"  # noqa: E731
+    for u, heads in tails.items():
+        upstream = backward_search(G, u, edge_ok=open_edge) | {u}
+        for s in upstream & wanted:
+            found[s] |= heads
+    return {s: sorted(found[s], key=str) for s in sources}
 
 
-def shields(G: nx.MultiDiGraph, cut_node: Hashable, sources: Iterable[Hashable], target: Hashable) -> list:
-    """The sources all of whose forward paths to ``target`` pass through ``cut_node``.
+def blockers_of(G: nx.MultiDiGraph, source: Hashable, target: Hashable, **options) -> list:
+    """:func:`blockers_by_source` for one source.
+
+    Examples:
+        >>> G = nx.MultiDiGraph()
+        >>> _ = G.add_edge("v", "round", cut="Round", open=False)
+        >>> _ = G.add_edge("round", "sg", cut="tf.stop_gradient", open=False)
+        >>> _ = G.add_edge("sg", "loss", cut=None, open=True)
+        >>> blockers_of(G, "v", "loss")
+        ['round']
+    """
+    return blockers_by_source(G, [source], target, **options)[source]
+
+
+def shields(G: nx.MultiDiGraph, cut_nodes: Iterable[Hashable], sources: Iterable[Hashable],
+            target: Hashable) -> dict:
+    """For each cut node, the sources all of whose forward paths to ``target`` pass through it.
+
+    One post-dominator tree answers for every cut node at once: ``c`` shields
+    ``s`` exactly when ``c`` post-dominates ``s`` with respect to ``target``.
 
     Examples:
         >>> G = nx.MultiDiGraph([("w2", "mul"), ("w3", "mul"), ("mul", "sg"),
         ...                      ("sg", "sub"), ("w1", "sub"), ("sub", "loss")])
-        >>> shields(G, "sg", ["w1", "w2", "w3"], "loss")
-        ['w2', 'w3']
+        >>> shields(G, ["sg"], ["w1", "w2", "w3"], "loss")
+        {'sg': ['w2', 'w3']}
     """
-    without = nx.restricted_view(G, [cut_node], [])
-    still = nx.ancestors(without, target)
+    cut_nodes = list(cut_nodes)
+    result: dict = {c: [] for c in cut_nodes}
     reaching = nx.ancestors(G, target)
-    return [s for s in sources if s in reaching and s not in still and s != cut_node]
+    wanted = set(cut_nodes) & reaching
+    if not wanted:
+        return result
+    R = nx.DiGraph()
+    R.add_nodes_from(reaching | {target})
+    R.add_edges_from((v, u) for u, v in G.edges() if u in reaching and (v in reaching or v == target))
+    idom = nx.immediate_dominators(R, target)
+    for s in sources:
+        if s not in idom or s == target:
+            continue
+        node = idom[s]
+        while node != target:
+            if node in wanted:
+                result[node].append(s)
+            node = idom[node]
+    return result
