@@ -47,6 +47,11 @@ def inspect_file(path: str, *, target: str | None = None, inputs: str | None = N
     timings = {"load_s": 0.0, "trace_s": 0.0, "analysis_s": 0.0, "autodiff_s": 0.0, "render_s": 0.0}
     with tf_state_guard():
         with _timed(timings, "load_s"):
+            import tensorflow as tf
+
+            # A TF1-style file builds into the default graph: start each file on
+            # an empty one, so that two files' get_variable names never clash.
+            tf.compat.v1.reset_default_graph()
             tgt = load_file(path, target=target, inputs=inputs)
         return run_target(tgt, strict=strict, timings=timings)
 

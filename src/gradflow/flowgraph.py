@@ -37,6 +37,9 @@ Edge attributes (MultiDiGraph; key ``"<src slot>:<dst slot>"``):
     backprop (bool): the tensor's dtype can carry a gradient.
     open (bool): the gradient passes back along this edge.
     cut (cuts.Cut | None): why not, where the gradient dies at this edge.
+    cut_at (str): ``"tail"`` when the cut belongs to the edge's producer (an
+        integer result of an op the gradient reaches); otherwise the cut is
+        the consumer's (absent).
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ from typing import Any
 import networkx as nx
 
 from .analysis import reached
-from .cuts import SHAPE_OPS, ProbeCache, is_backpropagatable, is_custom_gradient_op
+from .cuts import SHAPE_OPS, Cut, CutKind, ProbeCache, is_backpropagatable, is_custom_gradient_op
 from .sources import LocationResolver
 
 __all__ = ["FlowGraph", "build_flowgraph", "annotate_cuts", "CALL_TYPES"]
@@ -104,7 +107,7 @@ class _Builder:
             function=function,
             scope="/".join(p for p in (function, scope) if p),
             location=self._location(op),
-            outputs=tuple((t.dtype.name, _shape(t.shape)) for t in op.outputs),
+            outputs=tuple((t.dtype.base_dtype.name, _shape(t.shape)) for t in op.outputs),
             role="op",
             in_branch=in_branch,
             cut=None,
@@ -127,7 +130,7 @@ class _Builder:
             dst,
             key=f"{src_slot}:{dst_slot}",
             tensor=tensor.name,
-            dtype=tensor.dtype.name,
+            dtype=tensor.dtype.base_dtype.name,
             shape=_shape(tensor.shape),
             via=via,
             backprop=is_backpropagatable(tensor.dtype),
@@ -269,6 +272,14 @@ def annotate_cuts(flow: FlowGraph, ops: dict[str, Any], *, cache: ProbeCache | N
     between = forward & (nx.ancestors(G, flow.loss) | {flow.loss})
     for nid in sorted(between):
         node = G.nodes[nid]
+        for u, _, k, d in G.in_edges(nid, keys=True, data=True):
+            if not d["backprop"] and u in forward and d["via"] != "custom_forward":
+                # An integer tensor out of an op the gradient reaches: the
+                # path dies at the op that produced it (top_k's indices, an
+                # int variable, ...). Attributed to the tail, not the head.
+                d["cut"] = _integer_edge_cut(G, u, d)
+                d["cut_at"] = "tail"
+                G.nodes[u]["cut"] = G.nodes[u]["cut"] or d["cut"]
         in_edges = [(u, k, d) for u, _, k, d in G.in_edges(nid, keys=True, data=True) if d["backprop"]]
         if not in_edges:
             continue
@@ -289,6 +300,15 @@ def annotate_cuts(flow: FlowGraph, ops: dict[str, Any], *, cache: ProbeCache | N
                 d["cut"] = cut
                 node["cut"] = node["cut"] or cut
     flow.probe_errors.update(cache.errors)
+
+
+def _integer_edge_cut(G: nx.MultiDiGraph, tail: str, data: dict) -> Cut:
+    node = G.nodes[tail]
+    if node["role"] == "variable":
+        reason = f"the variable is {data['dtype']}: integer values carry no gradient"
+    else:
+        reason = f"{node['type']} gives {data['dtype']} here, which carries no gradient"
+    return Cut(CutKind.INTEGER_OUTPUT, reason)
 
 
 def d_key_slot(key: str) -> int | None:

@@ -364,6 +364,8 @@ def as_tf_variable(v: Any) -> Any:
     """The ``tf.Variable`` behind ``v`` (a Keras 3 variable wraps one), or None."""
     import tensorflow as tf
 
+    if type(v).__name__ == "_UnreadVariable":
+        return None  # the result of `v.assign(...)` in graph mode, not a variable of its own
     if isinstance(v, tf.Variable):
         return v
     inner = getattr(v, "_value", None)

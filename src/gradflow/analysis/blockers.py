@@ -54,7 +54,7 @@ def blockers_by_source(G: nx.MultiDiGraph, sources: Iterable[Hashable], target: 
         if cut is None or data.get("via") == "custom_forward" or getattr(cut, "kind", cut) in ignore:
             continue
         if x == target or x in reaching:
-            tails.setdefault(u, set()).add(x)
+            tails.setdefault(u, set()).add(u if data.get("cut_at") == "tail" else x)
     found: dict = {s: set() for s in sources}
     open_edge = lambda d: d["open"] and d.get("via") != "custom_forward"  # noqa: E731
     for u, heads in tails.items():
