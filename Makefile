@@ -44,3 +44,7 @@ docs: $(VENV)/.installed graphviz
 
 clean:
 	rm -rf out .pytest_cache
+
+# Rendering time against tracing time, small / medium / large models.
+bench: $(VENV)/.installed graphviz
+	$(BIN)/python bench/render_bench.py

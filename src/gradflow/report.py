@@ -218,8 +218,13 @@ class Report:
 
         return notebook_html(self)
 
-    def _repr_svg_(self) -> str:
-        return self.to_svg()
+    def _repr_svg_(self) -> str | None:
+        from .errors import RenderError
+
+        try:
+            return self.to_svg()
+        except RenderError:  # no Graphviz: the HTML view says how to install it
+            return None
 
     def __rich__(self) -> Any:
         from .render.terminal import report_renderable
