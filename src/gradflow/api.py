@@ -6,13 +6,12 @@ match the report's ``timings`` keys.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from contextlib import contextmanager
 from typing import Any, Iterator
 
 from .errors import AnalysisMismatch
-from .loading import Target, load_file, make_target, tf_state_guard
+from .loading import Target, load_file, python_target, tf_state_guard
 from .report import Report
 
 __all__ = ["inspect", "inspect_file", "run_target"]
@@ -83,17 +82,10 @@ def inspect(target: Any, *example_args: Any, variables: Any = None, feed_dict: d
         ```
     """
     timings = {"load_s": 0.0, "trace_s": 0.0, "analysis_s": 0.0, "autodiff_s": 0.0, "render_s": 0.0}
-    label = name or getattr(target, "__name__", None) or getattr(target, "name", None) or type(target).__name__
     with tf_state_guard():
         with _timed(timings, "load_s"):
-            if feed_dict is not None:
-                tgt = make_target(target, name=label, inputs=feed_dict, has_inputs=True,
-                                  inputs_label="feed_dict", variables=variables)
-            else:
-                tgt = make_target(target, name=label, inputs=example_args, variables=variables,
-                                  has_inputs=bool(example_args or example_kwargs), inputs_label="example inputs")
-                if example_kwargs:
-                    tgt = dataclasses.replace(tgt, kwargs=dict(example_kwargs))
+            tgt = python_target(target, example_args, example_kwargs, variables=variables,
+                                feed_dict=feed_dict, name=name)
         return run_target(tgt, strict=strict, timings=timings)
 
 

@@ -11,6 +11,7 @@ TensorFlow's process-wide state (``disable_eager_execution`` and friends):
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import inspect
 import itertools
@@ -23,7 +24,7 @@ from typing import Any, Iterator, Literal
 from .errors import InputsError, ModelFileError, ModelImportError, TargetError
 from .sources import format_user_traceback
 
-__all__ = ["Target", "load_file", "make_target", "tf_state_guard", "DEFAULT_TARGETS"]
+__all__ = ["Target", "load_file", "make_target", "python_target", "tf_state_guard", "DEFAULT_TARGETS"]
 
 DEFAULT_TARGETS = ("loss", "loss_fn", "compute_loss")
 DEFAULT_INPUTS = "example_inputs"
@@ -332,6 +333,20 @@ def make_target(
             "of keyword arguments), or give the tf.function an input_signature."
         )
     return Target(kind="callable", inputs_note="none (the target takes no arguments)", **common)
+
+
+def python_target(obj: Any, example_args: tuple, example_kwargs: dict, *, variables: Any = None,
+                  feed_dict: dict | None = None, name: str | None = None) -> Target:
+    """A :class:`Target` from the Python API's arguments (``gradflow.inspect``, ``gradflow.train``)."""
+    label = name or getattr(obj, "__name__", None) or getattr(obj, "name", None) or type(obj).__name__
+    if feed_dict is not None:
+        return make_target(obj, name=label, inputs=feed_dict, has_inputs=True,
+                           inputs_label="feed_dict", variables=variables)
+    target = make_target(obj, name=label, inputs=tuple(example_args), variables=variables,
+                         has_inputs=bool(example_args or example_kwargs), inputs_label="example inputs")
+    if example_kwargs:
+        target = dataclasses.replace(target, kwargs=dict(example_kwargs))
+    return target
 
 
 def _required_parameters(obj: Any) -> list[str]:

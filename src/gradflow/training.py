@@ -1356,24 +1356,15 @@ def train(target: Any, *example_args: Any, steps: int = DEFAULT_STEPS, optimizer
         run.plot("trajectories.svg")
         ```
     """
-    import dataclasses
-
     from .api import _timed
-    from .loading import make_target, tf_state_guard
+    from .loading import python_target, tf_state_guard
 
     _check_options(steps, optimizer, lr)
     timings = {k: 0.0 for k in TIMING_KEYS}
-    label = name or getattr(target, "__name__", None) or getattr(target, "name", None) or type(target).__name__
     with tf_state_guard():
         with _timed(timings, "load_s"):
-            if feed_dict is not None:
-                tgt = make_target(target, name=label, inputs=feed_dict, has_inputs=True,
-                                  inputs_label="feed_dict", variables=variables)
-            else:
-                tgt = make_target(target, name=label, inputs=example_args, variables=variables,
-                                  has_inputs=bool(example_args or example_kwargs), inputs_label="example inputs")
-                if example_kwargs:
-                    tgt = dataclasses.replace(tgt, kwargs=dict(example_kwargs))
+            tgt = python_target(target, example_args, example_kwargs, variables=variables,
+                                feed_dict=feed_dict, name=name)
             source = _Batches(batches, label="batches") if batches is not None else None
         setup = _Setup(target=tgt, refs=[], static=None, steps=steps, batches=source, optimizer=optimizer,
                        lr=lr, watch=watch, train_op=train_op, progress=None, notes=[])

@@ -46,7 +46,7 @@ def _header(report: "Report") -> Text:
     text.append("gradflow", style="bold")
     if report.source:
         text.append(f"  {report.source}")
-    text.append(f"  target ")
+    text.append("  target ")
     text.append(report.target, style="bold")
     text.append(f" ({report.kind})")
     if report.inputs:
