@@ -171,3 +171,11 @@ def test_stop_gradient_inside_a_branch_is_located():
     (sg,) = report.stop_gradients
     assert "[then]" in sg.op
     assert sg.location.line > 0 and sg.location.file.endswith("test_cut_matrix.py")
+
+
+def test_zero_from_a_cut_inside_a_loop_body_is_explained():
+    report = gradflow.inspect(tf.function(CASES["while_loop_stop"][0]), variables=VARIABLES, strict=True)
+    u = report.variable("u")
+    assert u.status == "zero"
+    assert [b.type for b in u.blockers] == ["StopGradient"] and "[body]" in u.blockers[0].op
+    assert u.why.startswith("zero, not None") and "tf.stop_gradient at" in u.why

@@ -32,6 +32,7 @@ class StaticFacts:
         paths: forward paths and how many are cut.
         blockers: node ids of the ops that cut its paths.
         branch_only: every open path runs through a cond/switch_case branch.
+        body_only: every open path runs through a cond/case/while/function body.
     """
 
     reads: bool
@@ -39,6 +40,7 @@ class StaticFacts:
     paths: PathCount
     blockers: tuple[str, ...]
     branch_only: bool = False
+    body_only: bool = False
 
 
 def static_facts(flow: Any) -> dict[str, StaticFacts]:
@@ -53,7 +55,7 @@ def static_facts(flow: Any) -> dict[str, StaticFacts]:
     cuts = blockers_by_source(G, blocked, loss)
     # A variable that learns: its shape reads are no news.
     cuts.update(blockers_by_source(G, partial, loss, ignore=frozenset({"shape_only"})))
-    outside_branches = None
+    outside_branches = outside_bodies = None
     facts = {}
     for name, node in nodes.items():
         reads, opens, paths = node in reaching, node in opening, counts[node]
@@ -65,7 +67,14 @@ def static_facts(flow: Any) -> dict[str, StaticFacts]:
                     G, loss, edge_ok=lambda d: d["open"], node_ok=lambda n: not G.nodes[n].get("in_branch")
                 )
             branch_only = node not in outside_branches
-        facts[name] = StaticFacts(reads, opens, paths, blockers, branch_only)
+        body_only = False
+        if opens and blockers:
+            if outside_bodies is None:
+                outside_bodies = backward_search(
+                    G, loss, edge_ok=lambda d: d["open"], node_ok=lambda n: not G.nodes[n]["function"]
+                )
+            body_only = node not in outside_bodies
+        facts[name] = StaticFacts(reads, opens, paths, blockers, branch_only, body_only)
     return facts
 
 
@@ -124,6 +133,9 @@ def _why(status: Status, facts: StaticFacts | None, blockers: Sequence[Blocker],
             text = ("its gradient flows only through tf.cond/switch_case branches not taken on "
                     "these inputs; TensorFlow fills their gradient with zeros")
             return text + (f"; cut elsewhere: {cuts_text()}" if blockers else "")
+        if blockers and facts is not None and facts.body_only:
+            return (f"zero, not None: its uses inside a tf.cond/while_loop body are cut ({cuts_text()}), "
+                    "and TensorFlow fills a body's missing gradient with zeros")
         if blockers:
             return f"all-zero gradient on the example inputs; cut elsewhere: {cuts_text()}"
         return "its gradient is all zero on the example inputs (dead ReLU, tf.sign, a 0 factor...)"
