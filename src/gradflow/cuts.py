@@ -75,7 +75,7 @@ def custom_gradient_name(op: Any) -> str | None:
                     value = cell.cell_contents
                 except ValueError:
                     continue
-                if callable(value) and getattr(value, "__module__", "").startswith("tensorflow") is False:
+                if callable(value) and not (getattr(value, "__module__", None) or "").startswith("tensorflow"):
                     qual = getattr(value, "__qualname__", "") or getattr(value, "__name__", "")
                     return qual.split(".<locals>")[0] if ".<locals>" in qual else qual
                 if callable(value) and hasattr(value, "__closure__"):

@@ -161,7 +161,8 @@ class _Builder:
             self.add_edge(prefix + pred.op.name, nid, pred, pred.value_index, 0, "pred")
         for label, body in bodies:
             body_prefix = f"{nid}[{label}]/"
-            function = f"{self.G.nodes[nid]['function'] + '/' if self.G.nodes[nid]['function'] else ''}{op.name}[{label}]"
+            outer = self.G.nodes[nid]["function"]
+            function = f"{outer}/{op.name}[{label}]" if outer else f"{op.name}[{label}]"
             in_branch = self.G.nodes[nid]["in_branch"] or op.type in BRANCH_TYPES
             self.add_graph(body, body_prefix, function, in_branch)
             for arg in body.inputs:
@@ -292,7 +293,7 @@ def annotate_cuts(flow: FlowGraph, ops: dict[str, Any], *, cache: ProbeCache | N
         for u, k, d in in_edges:
             if d["via"] == "custom_forward":
                 continue
-            slot = d_key_slot(k)
+            slot = _dst_slot(k)
             cut = cuts[slot] if slot is not None and slot < len(cuts) else None
             if cut is None:
                 d["open"] = True
@@ -311,7 +312,7 @@ def _integer_edge_cut(G: nx.MultiDiGraph, tail: str, data: dict) -> Cut:
     return Cut(CutKind.INTEGER_OUTPUT, reason)
 
 
-def d_key_slot(key: str) -> int | None:
+def _dst_slot(key: str) -> int | None:
     """The destination input slot of an edge key ``"<src>:<dst>"``."""
     dst = key.rpartition(":")[2]
     return int(dst) if dst.isdigit() else None
