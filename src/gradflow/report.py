@@ -44,6 +44,7 @@ class Blocker:
         location: the user's line that created it, or None.
         reason: a short human reason ("tf.stop_gradient", "ArgMax has no gradient").
         kind: the cut kind (see :class:`gradflow.cuts.CutKind`).
+        fix: what to do about it (see :mod:`gradflow.fixes`).
     """
 
     op: str
@@ -51,6 +52,7 @@ class Blocker:
     location: Location | None
     reason: str
     kind: str
+    fix: str = ""
 
     def to_dict(self) -> dict:
         return {
@@ -58,6 +60,7 @@ class Blocker:
             "type": self.type,
             "location": self.location.to_dict() if self.location else None,
             "reason": self.reason,
+            "fix": self.fix,
             "kind": self.kind,
         }
 

@@ -16,6 +16,7 @@ import networkx as nx
 from .analysis import PathCount, blockers_by_source, count_paths, forward_ancestors, open_ancestors, shields
 from .analysis.reach import backward_search
 from .autodiff import AutodiffResult, GradFacts
+from .fixes import fix_for
 from .report import Blocker, StopGradientReport, Status, VariableReport
 
 __all__ = ["StaticFacts", "static_facts", "decide", "variable_reports", "stop_gradient_reports"]
@@ -101,11 +102,12 @@ def decide(grad: GradFacts | None, facts: StaticFacts | None) -> Status:
     return Status.FLOWS
 
 
-def _blocker(G: nx.MultiDiGraph, node: str) -> Blocker:
+def _blocker(G: nx.MultiDiGraph, node: str, shielded: Sequence[str] = ()) -> Blocker:
     data = G.nodes[node]
     cut = data["cut"]
-    return Blocker(op=node, type=data["type"], location=data["location"],
-                   reason=cut.reason if cut else "", kind=cut.kind if cut else "")
+    reason, kind = (cut.reason if cut else ""), (cut.kind if cut else "")
+    return Blocker(op=node, type=data["type"], location=data["location"], reason=reason, kind=kind,
+                   fix=fix_for(kind, data["type"], node, data["location"], reason, shielded))
 
 
 def _sort_key(b: Blocker) -> tuple:
@@ -154,6 +156,7 @@ def variable_reports(
     """One :class:`VariableReport` per variable, plus the mismatches found."""
     G = flow.G
     facts = static_facts(flow)
+    shielded = _stop_gradient_shields(flow, facts)
     reports, mismatches = [], []
     for ref in refs:
         f = facts.get(ref.name)
@@ -166,7 +169,8 @@ def variable_reports(
                 f"{ref.name}: TensorFlow's gradient is {tf_says}, but gradflow's graph analysis "
                 f"predicted {'a tensor' if predicted else 'None'}"
             )
-        blockers = tuple(sorted((_blocker(G, n) for n in (f.blockers if f else ())), key=_sort_key))
+        blockers = tuple(sorted((_blocker(G, n, shielded.get(n, ())) for n in (f.blockers if f else ())),
+                                key=_sort_key))
         grad_norm = grad.norm if grad is not None and not grad.is_none else None
         reports.append(
             VariableReport(
@@ -183,6 +187,24 @@ def variable_reports(
             )
         )
     return tuple(reports), tuple(mismatches)
+
+
+def _stop_gradient_shields(flow: Any, facts: dict[str, StaticFacts]) -> dict[str, tuple[str, ...]]:
+    """StopGradient blocker node -> the variables it shields (or, failing that, that it blocks)."""
+    G = flow.G
+    stops = sorted({n for f in facts.values() for n in f.blockers if G.nodes[n]["type"] == "StopGradient"})
+    if not stops:
+        return {}
+    by_node = {node: name for name, node in flow.variables.items()}
+    order = {node: i for i, node in enumerate(by_node)}
+    found = shields(G, stops, list(by_node), flow.loss)
+    out = {}
+    for node in stops:
+        names = tuple(by_node[n] for n in sorted(found.get(node, ()), key=order.__getitem__))
+        if not names:
+            names = tuple(name for name, f in facts.items() if node in f.blockers and not f.opens)
+        out[node] = names
+    return out
 
 
 def stop_gradient_reports(flow: Any) -> tuple[StopGradientReport, ...]:

@@ -131,6 +131,45 @@ def _summary(report: "Report") -> Text:
     return text
 
 
+def fix_entries(variables: "list[VariableReport]") -> list[tuple[list[str], str, str]]:
+    """(variables, where, fix) for every distinct cut of a variable that does not learn.
+
+    Keyed by the cut: one line per op, naming every variable it stops.
+    """
+    entries: "OrderedDict[tuple[str, str], tuple[list[str], str, str]]" = OrderedDict()
+    for v in variables:
+        if v.status.value == "flows":
+            continue
+        for b in v.blockers:
+            if not b.fix:
+                continue
+            key = (b.op, b.fix)
+            if key not in entries:
+                entries[key] = ([], f"{b.type} at {b.where()}" if b.location else b.op, b.fix)
+            entries[key][0].append(v.name)
+    return list(entries.values())
+
+
+FIX_LIMIT = 20
+
+
+def _fixes(report: "Report") -> list[RenderableType]:
+    entries = fix_entries(list(report.variables))
+    if not entries:
+        return []
+    out: list[RenderableType] = [Text(), Text("fixes:", style="bold")]
+    for names, where, fix in entries[:FIX_LIMIT]:
+        shown = ", ".join(names[:4]) + (f" (+{len(names) - 4} more)" if len(names) > 4 else "")
+        line = Text("  ")
+        line.append(shown, style="bold")
+        line.append(f" · {where}: ", style="dim")
+        line.append(fix)
+        out.append(line)
+    if len(entries) > FIX_LIMIT:
+        out.append(Text(f"  ... and {len(entries) - FIX_LIMIT} more cuts (--format json lists them all)", style="dim"))
+    return out
+
+
 def report_renderable(report: "Report", *, show_all: bool = False) -> RenderableType:
     """The whole terminal report as one rich renderable.
 
@@ -163,6 +202,7 @@ def report_renderable(report: "Report", *, show_all: bool = False) -> Renderable
         parts.append(Text("no numeric check ran: statuses come from the graph alone", style="dim"))
     parts.append(Text())
     parts.append(_summary(report))
+    parts.extend(_fixes(report))
     return Group(*parts)
 
 

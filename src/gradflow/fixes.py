@@ -1,0 +1,123 @@
+"""What to do about a cut: one short suggestion per blocker, from its kind, op type and place.
+
+Pure functions on plain data (no TensorFlow): the cut kind and reason were
+decided by :mod:`gradflow.cuts`; this module only words the remedy.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from .cuts import CutKind
+from .sources import Location
+
+__all__ = ["fix_for", "body_of", "COMPARISONS", "ARG_OPS", "ROUNDING", "PYFUNC"]
+
+ARG_OPS = frozenset({"ArgMax", "ArgMin", "TopKV2", "TopK", "OneHot", "Unique", "Where", "NonMaxSuppressionV3",
+                     "NonMaxSuppressionV4", "NonMaxSuppressionV5", "Multinomial", "StatelessMultinomial"})
+COMPARISONS = frozenset({"Equal", "NotEqual", "Greater", "GreaterEqual", "Less", "LessEqual",
+                         "LogicalAnd", "LogicalOr", "LogicalNot", "IsNan", "IsInf", "IsFinite",
+                         "ApproximateEqual", "InTopK", "InTopKV2"})
+ROUNDING = {"Round": "tf.round", "Rint": "tf.math.rint", "Floor": "tf.math.floor", "Ceil": "tf.math.ceil",
+            "Sign": "tf.sign", "FloorDiv": "tf.math.floordiv", "FloorMod": "tf.math.floormod",
+            "Cast": "tf.round", "Bucketize": "tf.round"}
+PYFUNC = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc"})
+_BODY = re.compile(r"([^/\[\]]+)\[(then|else|body|cond|branch\d+)\]")
+_BODY_WORDS = {"then": "the true branch of tf.cond", "else": "the false branch of tf.cond",
+               "body": "the body of tf.while_loop", "cond": "the condition of tf.while_loop"}
+
+SOFT = "use softmax / a soft surrogate, or a straight-through estimator"
+NUMPY = "keep the computation in TensorFlow ops, or use tf.py_function (differentiable)"
+SHAPE = "the loss depends only on the shape of this tensor, not its values"
+
+
+def body_of(op_id: str) -> str:
+    """Where in control flow ``op_id`` sits, in words ("" at top level).
+
+    Examples:
+        >>> body_of("cond[then]/Round")
+        "the true branch of tf.cond 'cond'"
+        >>> body_of("sw[branch1]/ArgMax")
+        "branch 1 of tf.switch_case 'sw'"
+        >>> body_of("loop[body]/inner[else]/Floor")
+        "the false branch of tf.cond 'inner' in the body of tf.while_loop 'loop'"
+    """
+    parts = []
+    for call, which in _BODY.findall(op_id):
+        if which.startswith("branch"):
+            parts.append(f"branch {which[6:]} of tf.switch_case '{call}'")
+        else:
+            parts.append(f"{_BODY_WORDS[which]} '{call}'")
+    return " in ".join(reversed(parts))
+
+
+def _where(location: Location | None) -> str:
+    return f" at {location}" if location is not None else ""
+
+
+def _ste(op_type: str) -> str:
+    fn = ROUNDING.get(op_type, "tf.round")
+    return f"straight-through estimator: x + tf.stop_gradient({fn}(x) - x)"
+
+
+def _names(names: Sequence[str], limit: int = 4) -> str:
+    names = list(names)
+    if len(names) > limit:
+        return ", ".join(names[:limit]) + f" and {len(names) - limit} more"
+    return ", ".join(names)
+
+
+def fix_for(kind: str, op_type: str, op_id: str, location: Location | None, reason: str = "",
+            shields: Sequence[str] = ()) -> str:
+    """One suggestion for the cut at ``op_id``.
+
+    Args:
+        kind: the cut kind (:class:`gradflow.cuts.CutKind`).
+        op_type: the op's type.
+        op_id: the op's node id (its function path tells a cond/while body).
+        location: the user's line that created it.
+        reason: the cut's reason (names a custom gradient's function).
+        shields: for a StopGradient, the variables it cuts off from the loss.
+
+    Examples:
+        >>> fix_for("not_differentiable", "ArgMax", "ArgMax", None)
+        'use softmax / a soft surrogate, or a straight-through estimator'
+        >>> fix_for("shape_only", "Shape", "Shape", None)
+        'the loss depends only on the shape of this tensor, not its values'
+    """
+    fix = _plain_fix(kind, op_type, location, reason, shields)
+    body = body_of(op_id)
+    if body:
+        return f"cut inside {body}: {op_type}{_where(location)}; {fix}"
+    return fix
+
+
+def _plain_fix(kind: str, op_type: str, location: Location | None, reason: str, shields: Sequence[str]) -> str:
+    if kind == CutKind.STOP_GRADIENT or op_type == "StopGradient":
+        who = f" to let {_names(shields)} learn" if shields else ""
+        return f"intended? remove tf.stop_gradient{_where(location)}{who}"
+    if kind == CutKind.CUSTOM_GRADIENT:
+        m = re.search(r"custom gradient '([^']+)'", reason)
+        name = m.group(1) if m else "custom_gradient"
+        return (f"grad_fn of '{name}'{_where(location)} returns None for this input: "
+                "return a tensor (or tf.zeros_like) for it")
+    if kind == CutKind.SHAPE_ONLY:
+        return SHAPE
+    if op_type in PYFUNC:
+        return NUMPY
+    if op_type in ARG_OPS or op_type in COMPARISONS:
+        return SOFT
+    if op_type == "Cast" or "cast" in reason:
+        return _ste("Cast") + " (round in float instead of casting to an integer)"
+    if op_type in ROUNDING:
+        return _ste(op_type)
+    if kind == CutKind.INTEGER_OUTPUT:
+        if "the variable is" in reason:
+            return "make the variable a float dtype; integer variables cannot learn from a gradient"
+        return f"{op_type} produces integers: compute in float, or use a straight-through estimator"
+    if kind == CutKind.PREVENT_GRADIENT:
+        return "PreventGradient forbids backprop here: remove it or stop_gradient the tensor on purpose"
+    if kind == CutKind.NO_GRADIENT:
+        return f"register a gradient for {op_type} (tf.RegisterGradient) or wrap it in tf.custom_gradient"
+    return f"{op_type} passes no gradient: use a differentiable op, or a straight-through estimator"
