@@ -83,3 +83,31 @@ def test_argmax_fix():
     report = inspect(EXAMPLES / "mistakes_argmax.py")
     b = report.variable("hidden/kernel").blockers[0]
     assert b.type == "ArgMax" and b.fix == SOFT
+
+
+# -- expected vs suspicious ----------------------------------------------------
+def test_expected_fields():
+    from gradflow.verdict import expectation
+
+    sg = Blocker("sg", "StopGradient", Location("m.py", 3), "tf.stop_gradient", "stop_gradient")
+    am = Blocker("am", "ArgMax", Location("m.py", 4), "ArgMax has no gradient", "integer_output")
+    assert expectation(Status.FLOWS, True, ()) == (None, "")
+    assert expectation(Status.BLOCKED, True, (sg,))[0] is True
+    assert "frozen on purpose" in expectation(Status.BLOCKED, True, (sg,))[1]
+    assert expectation(Status.BLOCKED, True, (sg, am))[0] is False
+    assert expectation(Status.BLOCKED, True, (am,))[0] is False
+    assert expectation(Status.DISCONNECTED, True, ())[0] is False
+    assert "unused head" in expectation(Status.DISCONNECTED, True, ())[1]
+    assert expectation(Status.DISCONNECTED, False, ())[0] is True
+    assert expectation(Status.ZERO, False, ())[0] is True
+
+
+def test_fail_on_ignores_expected_unless_strict(run_cli):
+    proc = run_cli("inspect", "examples/stop_gradient.py", "--format", "json", "--fail-on", "blocked")
+    assert proc.returncode == 0, proc.stderr
+    assert "ignored expected: w2 (blocked), w3 (blocked)" in proc.stderr
+    v = {x["name"]: x for x in __import__("json").loads(proc.stdout)["variables"]}
+    assert v["w2"]["expected"] is True and "frozen on purpose" in v["w2"]["expected_reason"]
+    assert v["w1"]["expected"] is None
+    proc = run_cli("inspect", "examples/stop_gradient.py", "--fail-on", "blocked", "--strict")
+    assert proc.returncode == 1

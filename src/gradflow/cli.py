@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="OUT", dest="json_out", help="also write the JSON report to OUT")
     p.add_argument("--fail-on", metavar="STATUS[,STATUS]", type=_status_list, default=(),
                    help="exit 1 when a trainable variable has one of these statuses (for CI)")
+    p.add_argument("--strict", action="store_true",
+                   help="--fail-on also counts variables whose status is expected (frozen by tf.stop_gradient)")
     p.add_argument("--all", action="store_true", dest="show_all", help="list every variable even in large models")
     _add_graph_arguments(p)
     p.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors; fail on any disagreement with TensorFlow")
@@ -83,6 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--format", choices=("text", "json"), default="text", help="stdout format (default: text)")
     t.add_argument("--json", metavar="OUT", dest="json_out", help="also write the JSON result to OUT")
     t.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors")
+
+    d = sub.add_parser("docs", help="build a static site (HTML or Markdown) with one page per model file",
+                       description="Analyse every model file under PATHS (files, folders, globs), each in its "
+                                   "own process, and write one page per model plus an index to SITE.")
+    d.add_argument("paths", nargs="+", metavar="PATH", help="model files, folders (searched recursively) or globs")
+    d.add_argument("-o", "--output", metavar="SITE", required=True, help="the folder to write the site into")
+    d.add_argument("--format", choices=("html", "markdown"), default="html", help="page format (default: html)")
+    d.add_argument("-j", "--jobs", type=int, default=None, metavar="N", help="worker processes (default: CPU count)")
+    d.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors")
     return parser
 
 
@@ -175,7 +186,13 @@ def _inspect(args: argparse.Namespace) -> int:
             console = Console(highlight=False, width=120)
         console.print(report_renderable(report, show_all=args.show_all))
     if args.fail_on:
-        hits = [v for v in report.variables if v.trainable and v.status.value in args.fail_on]
+        matched = [v for v in report.variables if v.trainable and v.status.value in args.fail_on]
+        hits = [v for v in matched if args.strict or not v.expected]
+        skipped = [v for v in matched if v not in hits]
+        if skipped:
+            names = ", ".join(f"{v.name} ({v.status.value})" for v in skipped)
+            Console(stderr=True, highlight=False, soft_wrap=True).print(
+                f"--fail-on ignored expected: {names}; --strict counts them", markup=False)
         if hits:
             names = ", ".join(f"{v.name} ({v.status.value})" for v in hits)
             Console(stderr=True, highlight=False, soft_wrap=True).print(f"--fail-on matched: {names}", markup=False)
@@ -207,6 +224,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             _quiet_tensorflow()
             return cli_train(args)
+        if args.command == "docs":
+            from .site import cli_docs
+
+            return cli_docs(args)
         return _inspect(args)
     except UserError as exc:
         if args.debug:

@@ -70,7 +70,12 @@ class Blocker:
 
 @dataclass(frozen=True)
 class VariableReport:
-    """The verdict on one variable, and its explanation."""
+    """The verdict on one variable, and its explanation.
+
+    ``expected`` (None for a variable that learns) says whether not learning is
+    by design: a non-trainable variable, or one frozen by a single
+    ``tf.stop_gradient`` the user wrote; ``expected_reason`` says why (or why not).
+    """
 
     name: str
     shape: tuple | None
@@ -82,6 +87,8 @@ class VariableReport:
     blockers: tuple[Blocker, ...]
     why: str
     node: str | None = None
+    expected: bool | None = None
+    expected_reason: str = ""
 
     @property
     def partially_blocked(self) -> bool:
@@ -98,6 +105,8 @@ class VariableReport:
             "paths": self.paths.to_dict(),
             "blockers": [b.to_dict() for b in self.blockers],
             "why": self.why,
+            "expected": self.expected,
+            "expected_reason": self.expected_reason,
         }
 
 

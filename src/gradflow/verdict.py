@@ -150,6 +150,45 @@ def _why(status: Status, facts: StaticFacts | None, blockers: Sequence[Blocker],
     return ""
 
 
+def expectation(status: Status, trainable: bool, blockers: Sequence[Blocker],
+                shielded_by: Sequence[str] = ()) -> tuple[bool | None, str]:
+    """Is it expected that this variable does not learn? ``(None, "")`` when it does.
+
+    Expected: non-trainable variables (BatchNorm moving statistics, counters,
+    seed state) and variables all of whose paths are cut by one
+    ``tf.stop_gradient`` the user wrote (a frozen teacher or target network).
+    A head the loss does not use is the classic mistake: never expected while
+    trainable.
+
+    Examples:
+        >>> expectation(Status.FLOWS, True, ())
+        (None, '')
+        >>> expectation(Status.DISCONNECTED, False, ())[0]
+        True
+        >>> expectation(Status.DISCONNECTED, True, ())[0]
+        False
+    """
+    if status is Status.FLOWS:
+        return None, ""
+    if not trainable:
+        return True, ("not trainable: it is not meant to learn from the gradient "
+                      "(BatchNorm moving statistics, a counter, seed state)")
+    if status is Status.BLOCKED:
+        stops = {b.op for b in blockers if b.kind == "stop_gradient" and b.location is not None}
+        if len(stops) == 1 and len(blockers) == 1 and blockers[0].op in stops:
+            b = blockers[0]
+            return True, (f"frozen on purpose: every path to the loss is cut by the tf.stop_gradient at "
+                          f"{b.where()} (a teacher or target network)")
+        first = next((b for b in blockers if b.location is not None), blockers[0] if blockers else None)
+        where = f" ({first.reason} at {first.where()})" if first else ""
+        return False, f"trainable, but every path to the loss is cut{where}"
+    if status is Status.DISCONNECTED:
+        return False, "trainable, but the loss never reads it: an unused head or layer is the classic mistake"
+    if status is Status.ZERO:
+        return False, "trainable, but its gradient is all zero on the example inputs"
+    return False, "trainable, but its gradient holds NaN or Inf"
+
+
 def variable_reports(
     refs: Sequence[Any], flow: Any, autodiff: AutodiffResult
 ) -> tuple[tuple[VariableReport, ...], tuple[str, ...]]:
@@ -172,6 +211,7 @@ def variable_reports(
         blockers = tuple(sorted((_blocker(G, n, shielded.get(n, ())) for n in (f.blockers if f else ())),
                                 key=_sort_key))
         grad_norm = grad.norm if grad is not None and not grad.is_none else None
+        expected, expected_reason = expectation(status, ref.trainable, blockers)
         reports.append(
             VariableReport(
                 name=ref.name,
@@ -184,6 +224,8 @@ def variable_reports(
                 blockers=blockers,
                 why=_why(status, f, blockers, ref.trainable),
                 node=flow.variables.get(ref.name),
+                expected=expected,
+                expected_reason=expected_reason,
             )
         )
     return tuple(reports), tuple(mismatches)
