@@ -65,6 +65,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_graph_arguments(p)
     p.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors; fail on any disagreement with TensorFlow")
 
+    e = sub.add_parser(
+        "explain",
+        help="explain one variable: every path to the loss, where it is cut, and the fix",
+        description=(
+            "Inspect FILE and explain the named variables (glob patterns select several): status and "
+            "why, every path from the variable to the loss as an op chain with source lines, the cut "
+            "points with reason and fix, and the gradient norm."
+        ),
+    )
+    e.add_argument("file", metavar="FILE", help="the model file")
+    e.add_argument("variables", metavar="VARIABLE", nargs="+", help="a variable name or glob pattern ('dense/*')")
+    e.add_argument("--target", metavar="NAME", help="the attribute to inspect (as for inspect)")
+    e.add_argument("--inputs", metavar="NAME", help="the attribute holding example inputs (as for inspect)")
+    e.add_argument("--svg", metavar="OUT", help="also draw the paths of the (first) variable as SVG")
+    e.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors")
+
     t = sub.add_parser(
         "train",
         help="run real optimizer steps and record how each variable moves",
@@ -200,6 +216,35 @@ def _inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from .api import inspect_file
+    from .explain import explain_renderable, select
+    from .loading import check_model_path
+
+    check_model_path(args.file)
+    _quiet_tensorflow()
+    with contextlib.redirect_stdout(sys.stderr):
+        import tensorflow  # noqa: F401
+
+        _after_import_quiet()
+        report = inspect_file(args.file, target=args.target, inputs=args.inputs, strict=args.debug)
+    try:
+        chosen = select(report, args.variables)
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from None
+    if args.svg:
+        from .render.files import render_path
+
+        render_path(report, args.svg, focus=chosen[0].name)
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=100)
+    console.print(explain_renderable(report, args.variables))
+    return 0
+
+
 def _print_error(exc: BaseException) -> None:
     from rich.console import Console
     from rich.markup import escape
@@ -228,6 +273,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .site import cli_docs
 
             return cli_docs(args)
+        if args.command == "explain":
+            return _explain(args)
         return _inspect(args)
     except UserError as exc:
         if args.debug:

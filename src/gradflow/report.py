@@ -238,6 +238,15 @@ class Report:
         except RenderError:  # no Graphviz: the HTML view says how to install it
             return None
 
+    def explain(self, name: str) -> Any:
+        """One variable's status and why, path by path, as a rich renderable.
+
+        ``name`` may be a glob pattern (``"dense/*"``) selecting several variables.
+        """
+        from .explain import explain_renderable
+
+        return explain_renderable(self, name)
+
     def __rich__(self) -> Any:
         from .render.terminal import report_renderable
 
