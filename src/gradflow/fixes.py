@@ -12,7 +12,7 @@ from typing import Sequence
 from .cuts import CutKind
 from .sources import Location
 
-__all__ = ["fix_for", "body_of", "COMPARISONS", "ARG_OPS", "ROUNDING", "PYFUNC"]
+__all__ = ["fix_for", "body_of", "written_at", "COMPARISONS", "ARG_OPS", "ROUNDING", "PYFUNC"]
 
 ARG_OPS = frozenset({"ArgMax", "ArgMin", "TopKV2", "TopK", "OneHot", "Unique", "Where", "NonMaxSuppressionV3",
                      "NonMaxSuppressionV4", "NonMaxSuppressionV5", "Multinomial", "StatelessMultinomial"})
@@ -50,6 +50,21 @@ def body_of(op_id: str) -> str:
         else:
             parts.append(f"{_BODY_WORDS[which]} '{call}'")
     return " in ".join(reversed(parts))
+
+
+def written_at(location: Location | None, word: str) -> bool:
+    """Whether the user's line at ``location`` mentions ``word`` (True when it cannot be read).
+
+    A library op (Keras's own ``tf.stop_gradient`` in BatchNormalization's
+    moments) is located at the user's line that called the library; that line
+    does not say ``stop_gradient``.
+    """
+    if location is None:
+        return False
+    import linecache
+
+    text = linecache.getline(location.file, location.line)
+    return word in text if text else True
 
 
 def _where(location: Location | None) -> str:
@@ -95,6 +110,9 @@ def fix_for(kind: str, op_type: str, op_id: str, location: Location | None, reas
 
 def _plain_fix(kind: str, op_type: str, location: Location | None, reason: str, shields: Sequence[str]) -> str:
     if kind == CutKind.STOP_GRADIENT or op_type == "StopGradient":
+        if location is not None and not written_at(location, "stop_gradient"):
+            return (f"a tf.stop_gradient inside a library call at {location} (by design there, e.g. "
+                    "Keras's own); it is not in your code")
         who = f" to let {_names(shields)} learn" if shields else ""
         return f"intended? remove tf.stop_gradient{_where(location)}{who}"
     if kind == CutKind.CUSTOM_GRADIENT:

@@ -16,7 +16,7 @@ import networkx as nx
 from .analysis import PathCount, blockers_by_source, count_paths, forward_ancestors, open_ancestors, shields
 from .analysis.reach import backward_search
 from .autodiff import AutodiffResult, GradFacts
-from .fixes import fix_for
+from .fixes import fix_for, written_at
 from .report import Blocker, StopGradientReport, Status, VariableReport
 
 __all__ = ["StaticFacts", "static_facts", "decide", "variable_reports", "stop_gradient_reports"]
@@ -174,7 +174,7 @@ def expectation(status: Status, trainable: bool, blockers: Sequence[Blocker],
         return True, ("not trainable: it is not meant to learn from the gradient "
                       "(BatchNorm moving statistics, a counter, seed state)")
     if status is Status.BLOCKED:
-        stops = {b.op for b in blockers if b.kind == "stop_gradient" and b.location is not None}
+        stops = {b.op for b in blockers if b.kind == "stop_gradient" and written_at(b.location, "stop_gradient")}
         if len(stops) == 1 and len(blockers) == 1 and blockers[0].op in stops:
             b = blockers[0]
             return True, (f"frozen on purpose: every path to the loss is cut by the tf.stop_gradient at "
