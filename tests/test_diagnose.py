@@ -223,3 +223,23 @@ def test_batchnorm_moving_statistics_are_expected():
             assert v.status == "flows" and v.expected is None
             # Keras's own stop_gradient in the moments: not the user's, and said so
             assert all("not in your code" in b.fix for b in v.blockers if b.kind == "stop_gradient")
+
+
+def test_fix_names_the_cond_branch_through_tensorflow(tmp_path):
+    import gradflow
+
+    model = tmp_path / "branchy.py"
+    model.write_text(
+        "import tensorflow as tf\n"
+        "s = tf.Variable(2.0, name='s')\n"
+        "@tf.function\n"
+        "def loss(x):\n"
+        "    y = tf.cond(tf.reduce_sum(x) > -1e9, lambda: tf.round(x * s), lambda: x * 0.0)\n"
+        "    return tf.reduce_sum(y)\n"
+        "example_inputs = (tf.ones([2, 3]),)\n"
+    )
+    report = gradflow.inspect_file(str(model))
+    (b,) = report.variable("s").blockers
+    assert "[then]" in b.op and b.type == "Round"
+    assert b.fix.startswith("cut inside the true branch of tf.cond")
+    assert f"Round at {model}:5; straight-through estimator" in b.fix
