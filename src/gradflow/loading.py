@@ -50,6 +50,8 @@ class Target:
         inputs_note: how the inputs were obtained, for the report header.
         variables: an explicit variable list (the module's ``variables``), or None.
         module: the imported module, searched for module-level variables.
+        created: id(tf.Variable) -> (file, line) of the user's code that created
+            it, filled while the module is imported and the target traced.
     """
 
     source: str | None
@@ -62,6 +64,7 @@ class Target:
     inputs_note: str = ""
     variables: tuple | None = None
     module: types.ModuleType | None = None
+    created: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 # ---------------------------------------------------------------------------
@@ -106,6 +109,26 @@ def tf_state_guard() -> Iterator[None]:
         resource_variables_toggle._DEFAULT_USE_RESOURCE = use_resource
         tensor.Tensor._USE_EQUALITY = equality
         control_flow_util.ENABLE_CONTROL_FLOW_V2 = cf_v2
+
+
+@contextlib.contextmanager
+def record_variable_creation(created: dict) -> Iterator[None]:
+    """Remember the user's line that creates each variable (eager and tf.function alike)."""
+    import traceback
+
+    import tensorflow as tf
+
+    from .sources import innermost_user_frame
+
+    def creator(next_creator: Any, **kwargs: Any) -> Any:
+        var = next_creator(**kwargs)
+        frame = innermost_user_frame(traceback.extract_stack())
+        if frame is not None:
+            created.setdefault(id(var), frame)
+        return var
+
+    with tf.variable_creator_scope(creator):
+        yield
 
 
 # ---------------------------------------------------------------------------
@@ -437,7 +460,9 @@ def load_file(path: str, *, target: str | None = None, inputs: str | None = None
     Raises:
         UserError: a subclass naming the problem and its fix.
     """
-    module = import_model_file(path)
+    created: dict = {}
+    with record_variable_creation(created):
+        module = import_model_file(path)
     name, obj = choose_target(module, target, path)
     if inputs is not None and not hasattr(module, inputs):
         raise InputsError(f"{path} has no attribute `{inputs}` (given with --inputs). Define it or drop --inputs.")
@@ -445,7 +470,7 @@ def load_file(path: str, *, target: str | None = None, inputs: str | None = None
     variables = getattr(module, "variables", None)
     if variables is not None and not isinstance(variables, (list, tuple)):
         variables = None  # e.g. `from tensorflow import variables`; only a list replaces the search
-    return make_target(
+    result = make_target(
         obj,
         name=name,
         source=path,
@@ -455,3 +480,5 @@ def load_file(path: str, *, target: str | None = None, inputs: str | None = None
         inputs_label=label,
         variables=variables,
     )
+    result.created.update(created)
+    return result

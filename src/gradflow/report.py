@@ -89,6 +89,8 @@ class VariableReport:
     node: str | None = None
     expected: bool | None = None
     expected_reason: str = ""
+    created_at: Location | None = None
+    tracked: bool | None = None
 
     @property
     def partially_blocked(self) -> bool:
@@ -107,7 +109,13 @@ class VariableReport:
             "why": self.why,
             "expected": self.expected,
             "expected_reason": self.expected_reason,
+            "created_at": self.created_at.to_dict() if self.created_at else None,
+            "tracked": self.tracked,
         }
+
+
+def _tracking_entry(v: VariableReport) -> dict:
+    return {"name": v.name, "created_at": v.created_at.to_dict() if v.created_at else None}
 
 
 @dataclass(frozen=True)
@@ -172,6 +180,22 @@ class Report:
         return self.variable(name).status
 
     @property
+    def untracked(self) -> tuple[VariableReport, ...]:
+        """Trainable variables the loss reads that the owning model or module does not list.
+
+        ``model.fit`` or an optimizer given ``model.trainable_variables`` never updates
+        them (typically created in ``call()`` or kept outside tracked attributes).
+        """
+        return tuple(v for v in self.variables
+                     if v.tracked is False and v.trainable and v.status is not Status.DISCONNECTED)
+
+    @property
+    def unread(self) -> tuple[VariableReport, ...]:
+        """Trainable variables the owning model or module lists, but the loss never reads."""
+        return tuple(v for v in self.variables
+                     if v.tracked is True and v.trainable and v.status is Status.DISCONNECTED)
+
+    @property
     def summary(self) -> dict[str, int]:
         counts = {s.value: 0 for s in Status}
         for v in self.variables:
@@ -199,6 +223,10 @@ class Report:
             "variables": [v.to_dict() for v in self.variables],
             "stop_gradients": [s.to_dict() for s in self.stop_gradients],
             "summary": self.summary,
+            "tracking": {
+                "untracked": [_tracking_entry(v) for v in self.untracked],
+                "unread": [_tracking_entry(v) for v in self.unread],
+            },
             "notes": list(self.notes),
             "timings": {k: round(float(self.timings.get(k, 0.0)), 4) for k in TIMING_KEYS},
         }

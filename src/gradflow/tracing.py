@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InputsError, LossError, NoVariablesError, TraceError
-from .loading import SEED, Target, synthesize_value
+from .loading import SEED, Target, record_variable_creation, synthesize_value
 from .sources import format_user_traceback
 
 __all__ = ["Trace", "VariableRef", "trace", "variable_display_name"]
@@ -34,6 +34,9 @@ class VariableRef:
         var: the ``tf.Variable`` itself (what autodiff differentiates against).
         op_name: the op standing for it in the traced graph (a captured handle
             placeholder, ``VarHandleOp`` or ``VariableV2``), or None when unread.
+        created_at: the user's line that created it (a ``Location``), or None.
+        tracked: whether the model or module owning the loss lists it among its
+            trainable variables (None when no model or module owns the loss).
     """
 
     name: str
@@ -42,6 +45,8 @@ class VariableRef:
     trainable: bool
     var: Any
     op_name: str | None = None
+    created_at: Any = None
+    tracked: bool | None = None
 
 
 @dataclass
@@ -111,7 +116,8 @@ def _trace_function(target: Target) -> Trace:
         fn = _as_tf_function(target.obj)
     _check_signature(target, fn, args)
     try:
-        concrete = fn.get_concrete_function(*args, **kwargs)
+        with record_variable_creation(target.created):
+            concrete = fn.get_concrete_function(*args, **kwargs)
     except Exception as exc:  # the user's code, or TF binding the inputs
         raise _trace_failure(target, exc) from exc
     out = concrete.structured_outputs
@@ -136,6 +142,7 @@ def _trace_function(target: Target) -> Trace:
     for display, var in candidates:
         refs.append(_make_ref(display, var, captured.get(id(getattr(var, "handle", None)))))
     _name_uniquely(refs)
+    _mark_tracking(target, refs)
     return Trace(target=target, graph=graph, loss=loss, variables=refs, concrete=concrete,
                  call_args=args, call_kwargs=kwargs, notes=notes)
 
@@ -299,6 +306,7 @@ def _trace_tf1(target: Target) -> Trace:
         seen.add(id(var))
         refs.append(_make_ref(display, var, var.op.name if getattr(var, "graph", None) is graph else None))
     _name_uniquely(refs)
+    _mark_tracking(target, refs)
     return Trace(target=target, graph=graph, loss=loss, variables=refs, feed=feed, notes=notes)
 
 
@@ -476,6 +484,47 @@ def _make_ref(display: Any, var: Any, op_name: str | None) -> VariableRef:
         var=var,
         op_name=op_name,
     )
+
+
+def _owners(target: Target) -> list:
+    """The models and modules that own the loss: the target itself, else module-level ones."""
+    import tensorflow as tf
+
+    def owns(value: Any) -> bool:
+        return isinstance(value, tf.Module) or _is_keras_layer(value)
+
+    if owns(target.obj):
+        return [target.obj]
+    if target.module is None:
+        return []
+    return [v for k, v in vars(target.module).items() if not k.startswith("__") and owns(v)]
+
+
+def _mark_tracking(target: Target, refs: list[VariableRef]) -> None:
+    """Fill each ref's ``created_at`` and ``tracked``."""
+    from .sources import LocationResolver
+
+    resolver = LocationResolver(target.source)
+    for ref in refs:
+        frame = target.created.get(id(ref.var))
+        if frame is not None:
+            ref.created_at = resolver.location([frame])
+        elif getattr(ref.var, "op", None) is not None and target.kind == "tf1":
+            try:
+                ref.created_at = resolver.location(ref.var.op.traceback)
+            except Exception:  # noqa: BLE001 - a variable without a recorded traceback
+                ref.created_at = None
+    owners = _owners(target) if target.variables is None else []
+    if not owners:
+        return
+    tracked = set()
+    for owner in owners:
+        try:
+            tracked |= {id(as_tf_variable(v)) for v in owner.trainable_variables}
+        except Exception:  # noqa: BLE001 - a half-built owner lists nothing
+            continue
+    for ref in refs:
+        ref.tracked = id(ref.var) in tracked
 
 
 def _name_uniquely(refs: list[VariableRef]) -> None:

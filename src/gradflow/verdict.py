@@ -224,6 +224,8 @@ def variable_reports(
                 blockers=blockers,
                 why=_why(status, f, blockers, ref.trainable),
                 node=flow.variables.get(ref.name),
+                created_at=ref.created_at,
+                tracked=ref.tracked,
                 expected=expected,
                 expected_reason=expected_reason,
             )

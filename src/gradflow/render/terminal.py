@@ -170,6 +170,25 @@ def _fixes(report: "Report") -> list[RenderableType]:
     return out
 
 
+def _tracking(report: "Report") -> list[RenderableType]:
+    """Untracked variables and trainable ones the loss never reads, with where they were made."""
+    parts: list[RenderableType] = []
+    sections = (
+        (report.untracked, "untracked: the loss reads these, but the model/module that owns it does "
+                           "not list them in trainable_variables, so an optimizer given those never updates them"),
+        (report.unread, "unread: trainable variables of the model/module that this loss never reads"),
+    )
+    for variables, title in sections:
+        if not variables:
+            continue
+        parts.append(Text())
+        parts.append(Text(title, style="bold yellow"))
+        for v in variables:
+            where = f"created at {v.created_at}" if v.created_at else "creation site not recorded"
+            parts.append(Text(f"  {v.name}  ({where})"))
+    return parts
+
+
 def report_renderable(report: "Report", *, show_all: bool = False) -> RenderableType:
     """The whole terminal report as one rich renderable.
 
@@ -196,6 +215,7 @@ def report_renderable(report: "Report", *, show_all: bool = False) -> Renderable
     if report.stop_gradients:
         parts.append(Text())
         parts.append(_stop_gradient_table(report))
+    parts.extend(_tracking(report))
     for note in report.notes:
         parts.append(Text(f"note: {note}", style="yellow"))
     if not report.numeric:
