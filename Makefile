@@ -45,6 +45,9 @@ docs: $(VENV)/.installed graphviz
 clean:
 	rm -rf out .pytest_cache
 
-# Rendering time against tracing time, small / medium / large models.
+# Rendering time against tracing time, small / medium / large models; then gradflow
+# against plain TensorFlow, scaling and start-up, written to docs/performance.md
+# (about 5 minutes; not part of `make test`).
 bench: $(VENV)/.installed graphviz
 	$(BIN)/python bench/render_bench.py
+	$(BIN)/python bench/bench.py
