@@ -233,31 +233,32 @@ def explanation_renderable(exp: Explanation) -> Any:
 
 
 def _path_lines(exp: Explanation) -> list[Any]:
+    """The paths as a two-column grid, so that a long chain wraps under itself."""
+    from rich.table import Table
     from rich.text import Text
 
     G, loss = exp.graph, exp.loss
-    lines: list[Any] = []
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
     if len(exp.paths) <= SHOW_ALL_PATHS:
         for path in exp.paths:
-            mark = "✗" if path.cut else "✓"
-            line = Text(f"  {mark} ", style="red" if path.cut else "green")
-            line.append(chain_text(G, path.nodes, path.cut, loss), style="")
-            lines.append(line)
-        return lines
+            mark = Text(f"  {'✗' if path.cut else '✓'}", style="red" if path.cut else "green")
+            grid.add_row(mark, chain_text(G, path.nodes, path.cut, loss))
+        return [grid]
     groups: dict[str | None, list[PathInfo]] = {}
     for path in exp.paths:
         groups.setdefault(path.cut.op if path.cut else None, []).append(path)
     more = "" if exp.enumerated_all else " (first " + str(len(exp.paths)) + " enumerated)"
-    lines.append(Text(f"  {len(exp.paths)} paths{more}, grouped by where they die:", style="dim"))
+    header = Text(f"  {len(exp.paths)} paths{more}, grouped by where they die:", style="dim")
     for key, members in groups.items():
         first = members[0]
         if key is None:
-            head = Text(f"  ✓ {len(members)} open, e.g. ", style="green")
+            head = Text(f"  ✓ {len(members)} open, e.g.", style="green")
         else:
-            head = Text(f"  ✗ {len(members)} cut at {first.cut.type} ({first.cut.where()}), e.g. ", style="red")
-        head.append(chain_text(G, first.nodes, first.cut, loss), style="")
-        lines.append(head)
-    return lines
+            head = Text(f"  ✗ {len(members)} cut at {first.cut.type} ({first.cut.where()}), e.g.", style="red")
+        grid.add_row(head, chain_text(G, first.nodes, first.cut, loss))
+    return [header, grid]
 
 
 def explain_renderable(report: "Report", patterns: str | list[str]) -> Any:
