@@ -240,7 +240,8 @@ def markdown(m: dict, e2e: list[dict], sc: dict, st: dict, runs: int, elapsed: f
                    f"{r['analysis_s']:.3f} | {r['inspect_s']:.2f} |")
     out += ["", f"Fitted `time ~ ops^k` (least squares on log-log): analysis **k = {sc['analysis_exponent']:.2f}**, "
             f"whole inspect k = {sc['inspect_exponent']:.2f} (1 = linear; the whole inspect includes the fixed "
-            "cost of importing TensorFlow, so its exponent reads low).", "",
+            "cost of importing TensorFlow, so its exponent reads low). Below 1 means a fixed per-call cost still "
+            "weighs at these sizes; the point is that the analysis does not grow faster than the graph.", "",
             "## Start-up", "",
             "| command | median (s) |", "|---|---:|",
             f"| `gradflow --help` | {st['gradflow_help_s']:.3f} |",
