@@ -45,23 +45,41 @@ def blockers_by_source(G: nx.MultiDiGraph, sources: Iterable[Hashable], target: 
         {'w1': [], 'w2': ['sg']}
     """
     sources = list(sources)
-    wanted = set(sources)
+    if not sources:
+        return {}
     if reaching is None:
         reaching = backward_search(G, target, edge_ok=lambda d: d.get("via") != "custom_forward")
-    tails: dict = {}
+    # Each blocking op gets one bit; bits[n] holds the blockers of node n: the
+    # cut edges reachable from n along open edges. One backward fixpoint (open
+    # edges only, so While back edges simply go round) answers every source.
+    heads: dict = {}
+    bits: dict = {}
     for u, x, data in G.edges(data=True):
         cut = data.get("cut")
         if cut is None or data.get("via") == "custom_forward" or getattr(cut, "kind", cut) in ignore:
             continue
         if x == target or x in reaching:
-            tails.setdefault(u, set()).add(u if data.get("cut_at") == "tail" else x)
-    found: dict = {s: set() for s in sources}
-    open_edge = lambda d: d["open"] and d.get("via") != "custom_forward"  # noqa: E731
-    for u, heads in tails.items():
-        upstream = backward_search(G, u, edge_ok=open_edge) | {u}
-        for s in upstream & wanted:
-            found[s] |= heads
-    return {s: sorted(found[s], key=str) for s in sources}
+            head = u if data.get("cut_at") == "tail" else x
+            bit = heads.setdefault(head, 1 << len(heads))
+            bits[u] = bits.get(u, 0) | bit
+    pred = G.pred
+    work = list(bits)
+    while work:
+        node = work.pop()
+        mine = bits[node]
+        for p, keyed in pred[node].items():
+            if any(d["open"] and d.get("via") != "custom_forward" for d in keyed.values()):
+                old = bits.get(p, 0)
+                if old | mine != old:
+                    bits[p] = old | mine
+                    work.append(p)
+    # Invariant: bits[n] has the bit of every cut reachable from n by open edges.
+    names = sorted(heads, key=str)
+    result = {}
+    for s in sources:
+        b = bits.get(s, 0)
+        result[s] = [h for h in names if b & heads[h]]
+    return result
 
 
 def blockers_of(G: nx.MultiDiGraph, source: Hashable, target: Hashable, **options) -> list:
