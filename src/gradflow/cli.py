@@ -59,8 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="OUT", dest="json_out", help="also write the JSON report to OUT")
     p.add_argument("--fail-on", metavar="STATUS[,STATUS]", type=_status_list, default=(),
                    help="exit 1 when a trainable variable has one of these statuses (for CI)")
-    p.add_argument("--strict", action="store_true",
-                   help="--fail-on also counts variables whose status is expected (frozen by tf.stop_gradient)")
+    p.add_argument("--ignore-expected", action="store_true",
+                   help="--fail-on skips variables whose status is expected (non-trainable, or frozen on "
+                        "purpose by your own tf.stop_gradient)")
     p.add_argument("--all", action="store_true", dest="show_all", help="list every variable even in large models")
     _add_graph_arguments(p)
     p.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors; fail on any disagreement with TensorFlow")
@@ -203,12 +204,14 @@ def _inspect(args: argparse.Namespace) -> int:
         console.print(report_renderable(report, show_all=args.show_all))
     if args.fail_on:
         matched = [v for v in report.variables if v.trainable and v.status.value in args.fail_on]
-        hits = [v for v in matched if args.strict or not v.expected]
+        # The contract: --fail-on matches every trainable variable; skipping the
+        # benign ones is the user's explicit choice.
+        hits = [v for v in matched if not (args.ignore_expected and v.expected)]
         skipped = [v for v in matched if v not in hits]
         if skipped:
             names = ", ".join(f"{v.name} ({v.status.value})" for v in skipped)
             Console(stderr=True, highlight=False, soft_wrap=True).print(
-                f"--fail-on ignored expected: {names}; --strict counts them", markup=False)
+                f"--fail-on ignored expected (--ignore-expected): {names}", markup=False)
         if hits:
             names = ", ".join(f"{v.name} ({v.status.value})" for v in hits)
             Console(stderr=True, highlight=False, soft_wrap=True).print(f"--fail-on matched: {names}", markup=False)
