@@ -114,6 +114,14 @@ class VariableReport:
         }
 
 
+def find_by_name(items: Any, name: str) -> Any:
+    """The item called ``name``; a KeyError listing every name otherwise."""
+    for item in items:
+        if item.name == name:
+            return item
+    raise KeyError(f"no variable {name!r}; variables: {', '.join(item.name for item in items)}")
+
+
 def _tracking_entry(v: VariableReport) -> dict:
     return {"name": v.name, "created_at": v.created_at.to_dict() if v.created_at else None}
 
@@ -170,10 +178,7 @@ class Report:
         Raises:
             KeyError: no such variable; the message lists the names.
         """
-        for v in self.variables:
-            if v.name == name:
-                return v
-        raise KeyError(f"no variable {name!r}; variables: {', '.join(v.name for v in self.variables)}")
+        return find_by_name(self.variables, name)
 
     def status(self, name: str) -> Status:
         """The status of the variable called ``name``."""

@@ -293,10 +293,9 @@ class TrainReport:
         Raises:
             KeyError: no such variable; the message lists the names.
         """
-        for v in self.variables:
-            if v.name == name:
-                return v
-        raise KeyError(f"no variable {name!r}; variables: {', '.join(v.name for v in self.variables)}")
+        from .report import find_by_name
+
+        return find_by_name(self.variables, name)
 
     def verdict(self, name: str) -> str:
         """The verdict (``moved``, ``frozen``, ``diverged``) of the variable called ``name``."""
