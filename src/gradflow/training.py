@@ -749,6 +749,24 @@ def _check_options(steps: Any, optimizer: Any, lr: Any) -> None:
         raise TrainOptionsError(f"--lr must be a positive finite number; got {lr!r}.")
 
 
+def _named_or_given_optimizer(setup: Any, make: Any, accepted: str) -> tuple[Any, Any]:
+    """A named optimizer built by ``make(kind, lr)``, or the given object checked.
+
+    Returns ``(optimizer, info)``; ``info`` is None for a given object, which
+    the caller (Keras or TF1) describes in its own way.
+    """
+    if setup.optimizer is None or isinstance(setup.optimizer, str):
+        kind = setup.optimizer or DEFAULT_OPTIMIZER
+        lr = setup.lr if setup.lr is not None else DEFAULT_LR
+        return make(kind, lr), OptimizerInfo(kind, lr, "gradflow")
+    opt = setup.optimizer
+    if not hasattr(opt, "apply_gradients"):
+        raise TrainOptionsError(
+            f"optimizer must be 'sgd', 'adam', 'rmsprop' or {accepted}; got {type(opt).__name__}."
+        )
+    return opt, None
+
+
 def _keras_optimizer(kind: str, lr: float) -> Any:
     import keras
 
@@ -902,20 +920,12 @@ def _run_eager(setup: _Setup) -> tuple[_Recorder, OptimizerInfo, dict[str, list[
     if setup.optimizer is None and target.kind == "keras" and getattr(target.obj, "optimizer", None) is not None:
         opt = _clone_keras_optimizer(target.obj.optimizer, setup.lr)
         info = _keras_optimizer_info(opt, "model")
-    elif setup.optimizer is None or isinstance(setup.optimizer, str):
-        kind = setup.optimizer or DEFAULT_OPTIMIZER
-        lr = setup.lr if setup.lr is not None else DEFAULT_LR
-        opt = _keras_optimizer(kind, lr)
-        info = OptimizerInfo(kind, lr, "gradflow")
     else:
-        opt = setup.optimizer
-        if not hasattr(opt, "apply_gradients"):
-            raise TrainOptionsError(
-                f"optimizer must be 'sgd', 'adam', 'rmsprop' or a Keras optimizer; got {type(opt).__name__}."
-            )
-        if setup.lr is not None:
-            raise TrainOptionsError("give either an optimizer object or lr, not both: set the learning rate on the optimizer.")
-        info = _keras_optimizer_info(opt, "given")
+        opt, info = _named_or_given_optimizer(setup, _keras_optimizer, "a Keras optimizer")
+        if info is None:
+            if setup.lr is not None:
+                raise TrainOptionsError("give either an optimizer object or lr, not both: set the learning rate on the optimizer.")
+            info = _keras_optimizer_info(opt, "given")
 
     if target.kind == "keras":
         loss_fn, _, _ = _keras_loss_function(target, _eager_inputs(tuple(target.args))[:2])
@@ -1072,18 +1082,8 @@ def _run_tf1(setup: _Setup, trace: Any) -> tuple[_Recorder, OptimizerInfo, dict[
             if setup.lr is not None:
                 setup.notes.append("the learning rate given is not used: train_op has its own")
         else:
-            if setup.optimizer is None or isinstance(setup.optimizer, str):
-                kind = setup.optimizer or DEFAULT_OPTIMIZER
-                lr = setup.lr if setup.lr is not None else DEFAULT_LR
-                opt = _tf1_optimizer(kind, lr)
-                info = OptimizerInfo(kind, lr, "gradflow")
-            else:
-                opt = setup.optimizer
-                if not hasattr(opt, "apply_gradients"):
-                    raise TrainOptionsError(
-                        f"optimizer must be 'sgd', 'adam', 'rmsprop' or a tf.compat.v1.train.Optimizer; "
-                        f"got {type(opt).__name__}."
-                    )
+            opt, info = _named_or_given_optimizer(setup, _tf1_optimizer, "a tf.compat.v1.train.Optimizer")
+            if info is None:
                 info = OptimizerInfo(type(opt).__name__, _number(getattr(opt, "_learning_rate", None)), "given")
             pairs = [(g, r.var) for g, r in zip(grads, trained_refs) if g is not None]
             op = opt.apply_gradients(pairs) if pairs else tf.no_op(name="gradflow_nothing_to_train")
@@ -1493,15 +1493,10 @@ def train_renderable(report: TrainReport) -> Any:
     from rich.table import Table
     from rich.text import Text
 
+    from .render.terminal import title_line
     from .render.theme import style_of
 
-    header = Text()
-    header.append("gradflow train", style="bold")
-    if report.source:
-        header.append(f"  {report.source}")
-    header.append("  target ")
-    header.append(report.target, style="bold")
-    header.append(f" ({report.kind})")
+    header = title_line("gradflow train", report.source, report.target, report.kind)
     loss = report.loss
     header.append(f"\n{report.steps} step{'s' if report.steps != 1 else ''} of {report.optimizer.describe()}"
                   f"  ·  loss {_fmt(loss[0])} → {_fmt(loss[-1])}", style="dim")

@@ -41,14 +41,20 @@ def _status_text(status: object) -> Text:
     return Text(f"{st.symbol} {st.label}", style=f"bold {st.colour}")
 
 
-def _header(report: "Report") -> Text:
+def title_line(title: str, source: str | None, target: str, kind: str) -> Text:
+    """``TITLE  FILE  target NAME (kind)``: the first line of every terminal report."""
     text = Text()
-    text.append("gradflow", style="bold")
-    if report.source:
-        text.append(f"  {report.source}")
+    text.append(title, style="bold")
+    if source:
+        text.append(f"  {source}")
     text.append("  target ")
-    text.append(report.target, style="bold")
-    text.append(f" ({report.kind})")
+    text.append(target, style="bold")
+    text.append(f" ({kind})")
+    return text
+
+
+def _header(report: "Report") -> Text:
+    text = title_line("gradflow", report.source, report.target, report.kind)
     if report.inputs:
         text.append(f"\ninputs: {report.inputs}", style="dim")
     return text
