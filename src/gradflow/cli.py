@@ -52,9 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
             "does not, the op and source line where it dies."
         ),
     )
-    p.add_argument("file", metavar="FILE", help="the model file (a .py defining `loss`, a compiled model or a TF1 loss tensor)")
-    p.add_argument("--target", metavar="NAME", help="the attribute to inspect (default: loss, loss_fn, compute_loss, then the only tf.function or compiled keras.Model)")
-    p.add_argument("--inputs", metavar="NAME", help="the attribute holding example inputs (default: example_inputs; example_feed for TF1)")
+    _add_model_file_arguments(
+        p, "the model file (a .py defining `loss`, a compiled model or a TF1 loss tensor)",
+        "the attribute to inspect (default: loss, loss_fn, compute_loss, then the only tf.function or compiled keras.Model)",
+        "the attribute holding example inputs (default: example_inputs; example_feed for TF1)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="stdout format (default: text)")
     p.add_argument("--json", metavar="OUT", dest="json_out", help="also write the JSON report to OUT")
     p.add_argument("--fail-on", metavar="STATUS[,STATUS]", type=_status_list, default=(),
@@ -75,10 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
             "points with reason and fix, and the gradient norm."
         ),
     )
-    e.add_argument("file", metavar="FILE", help="the model file")
+    _add_model_file_arguments(e, "the model file", "the attribute to inspect (as for inspect)",
+                              "the attribute holding example inputs (as for inspect)")
     e.add_argument("variables", metavar="VARIABLE", nargs="+", help="a variable name or glob pattern ('dense/*')")
-    e.add_argument("--target", metavar="NAME", help="the attribute to inspect (as for inspect)")
-    e.add_argument("--inputs", metavar="NAME", help="the attribute holding example inputs (as for inspect)")
     e.add_argument("--svg", metavar="OUT", help="also draw the paths of the (first) variable as SVG")
     e.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors")
 
@@ -90,9 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
             "stayed frozen or diverged, next to the static verdict of `gradflow inspect`."
         ),
     )
-    t.add_argument("file", metavar="FILE", help="the model file")
-    t.add_argument("--target", metavar="NAME", help="the attribute to train (as for inspect)")
-    t.add_argument("--inputs", metavar="NAME", help="the attribute holding example inputs (as for inspect)")
+    _add_model_file_arguments(t, "the model file", "the attribute to train (as for inspect)",
+                              "the attribute holding example inputs (as for inspect)")
     t.add_argument("--steps", type=int, default=100, metavar="N", help="optimizer steps (default: 100)")
     t.add_argument("--optimizer", choices=("sgd", "adam", "rmsprop"), default=None,
                    help="the optimizer (default: sgd, or a compiled model's own)")
@@ -112,6 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("-j", "--jobs", type=int, default=None, metavar="N", help="worker processes (default: CPU count)")
     d.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors")
     return parser
+
+
+def _add_model_file_arguments(p: argparse.ArgumentParser, file_help: str, target_help: str,
+                              inputs_help: str) -> None:
+    """FILE, --target and --inputs: how every command names its model."""
+    p.add_argument("file", metavar="FILE", help=file_help)
+    p.add_argument("--target", metavar="NAME", help=target_help)
+    p.add_argument("--inputs", metavar="NAME", help=inputs_help)
 
 
 def _add_graph_arguments(p: argparse.ArgumentParser) -> None:
