@@ -11,29 +11,23 @@ Agreement rule, per variable:
     oracle gradient a tensor, all 0   => "zero"
     oracle gradient holding NaN/Inf   => "nonfinite"
     oracle gradient otherwise         => "flows"
+
+The harness itself lives in tests/differential.py (tests/test_zoo.py uses it too).
 """
 
 from __future__ import annotations
 
-import itertools
-import json
 import os
-import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-TESTS = Path(__file__).resolve().parent
-REPO = TESTS.parent
-CORPUS = TESTS / "corpus"
-ORACLE = TESTS / "oracle.py"
-MARKER = "ORACLE_JSON:"
-TIMEOUT = 600
+from differential import (  # noqa: F401  (re-exported: the harness used to live here)
+    ALL_STATUSES, MARKER, NONE_STATUSES, ORACLE, REPO, TESTS, TIMEOUT,
+    assert_agrees, check_blockers, compare, expected_statuses,
+)
 
-NONE_STATUSES = frozenset({"blocked", "disconnected"})
-ALL_STATUSES = frozenset({"flows", "zero", "nonfinite", "blocked", "disconnected"})
+CORPUS = TESTS / "corpus"
 
 
 # `make test` runs one file per style and cut kind (tests/test_cut_matrix.py covers
@@ -58,211 +52,9 @@ def _corpus_params():
     return params
 
 
-def _env(with_src: bool = True):
-    env = dict(os.environ)
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    env.setdefault("CUDA_VISIBLE_DEVICES", "")
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["PYTHONHASHSEED"] = "0"
-    if not with_src:
-        return env
-    src = str(REPO / "src")
-    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return env
-
-
-def _start_oracle(rel: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, str(ORACLE), rel],
-        cwd=REPO, env=_env(with_src=False), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-
-
-def _start_gradflow(rel: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "gradflow", "inspect", rel, "--format", "json"],
-        cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-
-
-def _finish(proc: subprocess.Popen):
-    try:
-        out, err = proc.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        pytest.fail(f"subprocess timed out after {TIMEOUT}s: {proc.args}\n{err[-4000:]}")
-    return proc.returncode, out, err
-
-
-def _oracle_result(proc) -> dict:
-    rc, out, err = _finish(proc)
-    for line in out.splitlines():
-        if line.startswith(MARKER):
-            return json.loads(line[len(MARKER):])
-    pytest.fail(f"oracle failed (exit {rc}) for {proc.args[-1]}:\n{out[-2000:]}\n{err[-6000:]}")
-
-
-def _gradflow_result(proc) -> dict:
-    rc, out, err = _finish(proc)
-    where = proc.args[4]
-    assert rc in (0, 1), f"gradflow exited {rc} on {where}\n--- stderr ---\n{err[-6000:]}"
-    try:
-        report = json.loads(out)
-    except json.JSONDecodeError as exc:
-        pytest.fail(
-            f"gradflow stdout is not exactly one JSON object on {where}: {exc}\n"
-            f"--- stdout ---\n{out[:3000]}\n--- stderr ---\n{err[-3000:]}"
-        )
-    assert isinstance(report, dict), f"gradflow JSON is not an object on {where}"
-    assert report.get("schema") == "gradflow.report/1", report.get("schema")
-    assert isinstance(report.get("variables"), list), "report has no `variables` list"
-    return report
-
-
-def expected_statuses(answer: dict) -> frozenset:
-    """The gradflow statuses that agree with one oracle answer."""
-    if answer["none"]:
-        return NONE_STATUSES
-    if answer["all_zero"]:
-        return frozenset({"zero"})
-    if not answer["finite"]:
-        return frozenset({"nonfinite"})
-    return frozenset({"flows"})
-
-
-def _oracle_label(answer: dict) -> str:
-    if answer["none"]:
-        return "None"
-    if answer["all_zero"]:
-        return "tensor (all zero)"
-    if not answer["finite"]:
-        return "tensor (non-finite)"
-    return "tensor (finite, non-zero)"
-
-
-_DUP = re.compile(r"#\d+$")
-
-
-def _base(name: str) -> str:
-    return _DUP.sub("", name)
-
-
-def _groups(names):
-    out: dict[str, list[str]] = {}
-    for n in names:
-        out.setdefault(_base(n), []).append(n)
-    return out
-
-
-def _describe(name, answer, entry) -> str:
-    lines = [f"  variable {name!r}:"]
-    lines.append(f"    oracle (TensorFlow): {_oracle_label(answer) if answer else 'absent'} {answer}")
-    if entry is None:
-        lines.append("    gradflow: absent")
-    else:
-        lines.append(
-            f"    gradflow: status={entry.get('status')!r} grad_norm={entry.get('grad_norm')!r} "
-            f"paths={entry.get('paths')!r}"
-        )
-        lines.append(f"    gradflow blockers: {json.dumps(entry.get('blockers'), indent=None)}")
-    return "\n".join(lines)
-
-
-def compare(oracle: dict, report: dict) -> list[str]:
-    """Return a list of human-readable disagreements (empty when all agree)."""
-    problems: list[str] = []
-    entries = {}
-    for e in report["variables"]:
-        name = e.get("name")
-        if name in entries:
-            problems.append(f"  gradflow reports variable {name!r} twice")
-        entries[name] = e
-        if e.get("status") not in ALL_STATUSES:
-            problems.append(f"  variable {name!r}: unknown gradflow status {e.get('status')!r}")
-
-    o_groups = _groups(oracle)
-    g_groups = _groups(entries)
-    for base in sorted(set(o_groups) | set(g_groups)):
-        o_names = o_groups.get(base, [])
-        g_names = g_groups.get(base, [])
-        if len(o_names) != len(g_names):
-            problems.append(
-                f"  variable set differs for {base!r}: oracle has {o_names}, gradflow has {g_names}"
-            )
-            for n in o_names:
-                if n not in entries:
-                    problems.append(_describe(n, oracle[n], None))
-            for n in g_names:
-                if n not in oracle:
-                    problems.append(_describe(n, None, entries[n]))
-            continue
-        if len(o_names) == 1:
-            n_o, n_g = o_names[0], g_names[0]
-            if entries[n_g].get("status") not in expected_statuses(oracle[n_o]):
-                problems.append(_describe(n_o, oracle[n_o], entries[n_g]))
-            continue
-        # Repeated names ("w", "w#2", ...): the numbering order is the tool's
-        # choice, so compare the group as a multiset of verdicts.
-        want = [expected_statuses(oracle[n]) for n in o_names]
-        got = [entries[n].get("status") for n in g_names]
-        if not any(all(s in w for s, w in zip(perm, want)) for perm in itertools.permutations(got)):
-            problems.append(f"  repeated name {base!r}: no matching between oracle and gradflow")
-            problems.extend(_describe(n, oracle[n], entries.get(n)) for n in o_names)
-    return problems
-
-
-def check_blockers(report: dict) -> list[str]:
-    problems = []
-    for e in report["variables"]:
-        if e.get("status") != "blocked":
-            continue
-        name = e.get("name")
-        blockers = e.get("blockers")
-        if not blockers:
-            problems.append(f"  blocked variable {name!r} has no blockers: {blockers!r}")
-            continue
-        # The contract allows a null location where TensorFlow recorded no user
-        # frame (a compiled Keras model's own Dropout seed); a trainable
-        # variable's cut must always name its line.
-        needs_line = e.get("trainable", True)
-        for b in blockers:
-            loc = b.get("location") if isinstance(b, dict) else None
-            has_line = isinstance(loc, dict) and isinstance(loc.get("line"), int) and not isinstance(loc.get("line"), bool)
-            ok = (
-                isinstance(b, dict)
-                and isinstance(b.get("type"), str) and b.get("type")
-                and (has_line or (loc is None and not needs_line))
-            )
-            if not ok:
-                problems.append(
-                    f"  blocked variable {name!r}: malformed blocker (needs `type` and "
-                    f"`location.line` int): {json.dumps(b)}"
-                )
-    return problems
-
-
 @pytest.mark.parametrize("model_file", _corpus_params())
 def test_gradflow_agrees_with_tensorflow(model_file: Path):
-    rel = os.path.relpath(model_file, REPO)
-    oracle_proc = _start_oracle(rel)
-    gradflow_proc = _start_gradflow(rel)
-    try:
-        report = _gradflow_result(gradflow_proc)
-        oracle = _oracle_result(oracle_proc)
-    finally:
-        for proc in (oracle_proc, gradflow_proc):
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
-    assert oracle, f"oracle found no variables in {rel}"
-
-    problems = compare(oracle, report) + check_blockers(report)
-    if problems:
-        pytest.fail(
-            f"gradflow disagrees with TensorFlow on {rel}:\n" + "\n".join(problems),
-            pytrace=False,
-        )
+    assert_agrees(os.path.relpath(model_file, REPO))
 
 
 # ---------------------------------------------------------------------------
