@@ -4,14 +4,17 @@ The tree::
 
     GradflowError                  base of everything gradflow raises on purpose
     ├── UserError                  the user can fix it; the CLI exits 2
-    │   ├── ModelFileError         missing file, not a Python file
+    │   ├── ModelFileError         missing file, not a model gradflow can open,
+    │   │                          a corrupt SavedModel or GraphDef
     │   ├── ModelImportError       the user's module raised while importing
     │   ├── TargetError            no target, several candidates, wrong kind
     │   ├── InputsError            example inputs that do not fit the target
     │   ├── TraceError             the target raised while TensorFlow traced it
     │   ├── LossError              the target's result is not a float loss
     │   ├── NoVariablesError       nothing to differentiate
-    │   └── RenderError            Graphviz missing or too slow; bad output path
+    │   ├── RenderError            Graphviz missing or too slow; bad output path
+    │   └── UsageError             an option that makes no sense here (--loss
+    │                              with a .py file, a bad -o suffix...)
     └── AnalysisMismatch           gradflow's graph analysis disagrees with
                                    TensorFlow's autodiff: a gradflow bug
 """
@@ -29,6 +32,7 @@ __all__ = [
     "LossError",
     "NoVariablesError",
     "RenderError",
+    "UsageError",
     "AnalysisMismatch",
 ]
 
@@ -52,7 +56,7 @@ class UserError(GradflowError):
 
 
 class ModelFileError(UserError):
-    """The model file is missing or is not a Python file."""
+    """The model file is missing, not a model gradflow can open, or corrupt."""
 
 
 class ModelImportError(UserError):
@@ -81,6 +85,10 @@ class NoVariablesError(UserError):
 
 class RenderError(UserError):
     """An output could not be rendered or written."""
+
+
+class UsageError(UserError):
+    """An option that makes no sense for this command or this kind of model file."""
 
 
 class AnalysisMismatch(GradflowError):
