@@ -4,6 +4,7 @@
 import gradflow
 
 report = gradflow.inspect(loss_fn, x)      # or gradflow.inspect_file("model.py")
+report = gradflow.inspect_file("saved/", function="loss")   # a SavedModel; a GraphDef: loss="loss:0"
 print(report)                              # the terminal report
 report.status("w1")                        # Status.FLOWS
 report.to_dict()                           # the gradflow.report/1 JSON object
@@ -29,6 +30,7 @@ from .errors import (  # noqa: E402
     RenderError,
     TargetError,
     TraceError,
+    UsageError,
     UserError,
 )
 from .report import Blocker, Report, Status, StopGradientReport, VariableReport  # noqa: E402
@@ -79,5 +81,6 @@ __all__ = [
     "LossError",
     "NoVariablesError",
     "RenderError",
+    "UsageError",
     "AnalysisMismatch",
 ]

@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from .errors import AnalysisMismatch
-from .loading import Target, load_file, python_target, tf_state_guard
+from .formats import load_model
+from .loading import Target, python_target, tf_state_guard
 from .report import Report
 
 __all__ = ["inspect", "inspect_file", "run_target"]
@@ -27,13 +28,20 @@ def _timed(timings: dict, key: str) -> Iterator[None]:
 
 
 def inspect_file(path: str, *, target: str | None = None, inputs: str | None = None,
-                 strict: bool = False) -> Report:
+                 function: str | None = None, loss: str | None = None, strict: bool = False) -> Report:
     """Inspect a model file, as ``gradflow inspect FILE`` does.
 
     Args:
-        path: the model file.
-        target: the attribute to inspect (``--target``); default: the contract's order.
-        inputs: the attribute holding the example inputs (``--inputs``).
+        path: a Python model file (``.py``), a SavedModel directory, or a
+            GraphDef (``.pb`` binary, ``.pbtxt`` text).
+        target: for a ``.py`` file, the attribute to inspect (``--target``);
+            default: the contract's order.
+        inputs: for a ``.py`` file, the attribute holding the example inputs (``--inputs``).
+        function: for a SavedModel, the exported function returning the loss
+            (``--function``): an attribute path (``loss``, ``model.loss``) or a
+            signature key.
+        loss: for a GraphDef, the loss tensor's name, ``name`` or ``name:0``
+            (``--loss``). The graph is analysed without running it.
         strict: raise :class:`AnalysisMismatch` when the graph analysis disagrees
             with TensorFlow (always a gradflow bug) instead of noting it.
 
@@ -42,6 +50,13 @@ def inspect_file(path: str, *, target: str | None = None, inputs: str | None = N
 
     Raises:
         UserError: a subclass naming what is wrong with the file and how to fix it.
+
+    Example:
+        ```python
+        gradflow.inspect_file("model.py")
+        gradflow.inspect_file("exported/", function="loss")    # a SavedModel
+        gradflow.inspect_file("graph.pb", loss="loss:0")       # a GraphDef
+        ```
     """
     timings = {"load_s": 0.0, "trace_s": 0.0, "analysis_s": 0.0, "autodiff_s": 0.0, "render_s": 0.0}
     with tf_state_guard():
@@ -51,7 +66,7 @@ def inspect_file(path: str, *, target: str | None = None, inputs: str | None = N
             # A TF1-style file builds into the default graph: start each file on
             # an empty one, so that two files' get_variable names never clash.
             tf.compat.v1.reset_default_graph()
-            tgt = load_file(path, target=target, inputs=inputs)
+            tgt = load_model(path, target=target, inputs=inputs, function=function, loss=loss)
         return run_target(tgt, strict=strict, timings=timings)
 
 
@@ -89,6 +104,17 @@ def inspect(target: Any, *example_args: Any, variables: Any = None, feed_dict: d
         return run_target(tgt, strict=strict, timings=timings)
 
 
+def _forget_locations(flow: Any) -> None:
+    """No location for any op of a model that keeps no Python source (a SavedModel, a GraphDef).
+
+    Ops TensorFlow builds while loading one (a TF1 SavedModel's pruned
+    signatures) record the stack of whoever called gradflow, not the model's
+    source.
+    """
+    for _, data in flow.G.nodes(data=True):
+        data["location"] = None
+
+
 def run_target(target: Target, *, strict: bool = False, timings: dict | None = None) -> Report:
     """Trace, analyse and differentiate one :class:`Target` into a report."""
     from .autodiff import compute_gradients
@@ -101,6 +127,8 @@ def run_target(target: Target, *, strict: bool = False, timings: dict | None = N
         tr = trace(target)
     with _timed(timings, "analysis_s"):
         flow, ops = build_flowgraph(tr)
+        if target.origin != "python":
+            _forget_locations(flow)
     with _timed(timings, "autodiff_s"):
         grads = compute_gradients(tr)
     with _timed(timings, "analysis_s"):
@@ -130,7 +158,7 @@ def run_target(target: Target, *, strict: bool = False, timings: dict | None = N
         variables=variables,
         stop_gradients=stop_gradients,
         notes=tuple(notes),
-        numeric=grads.error is None,
+        numeric=grads.numeric and grads.error is None,
         mismatches=mismatches,
         timings=timings,
         flow=flow,

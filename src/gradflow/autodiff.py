@@ -2,7 +2,8 @@
 
 For a traced function this is ``tf.GradientTape`` around a call of the concrete
 function, watching every float variable, exactly what a training step does.
-For a TF1 graph it is ``tf.compat.v1.gradients`` run in a fresh session. The
+For a TF1 graph it is ``tf.compat.v1.gradients`` run in a fresh session (for
+an imported GraphDef, never run, the symbolic gradients alone). The
 ``None`` / not-``None`` answer decides each verdict; gradflow's graph analysis
 only explains it.
 """
@@ -60,7 +61,9 @@ def compute_gradients(trace: Any) -> AutodiffResult:
 
 
 def _differentiable(ref: Any) -> bool:
-    dtype = ref.var.dtype.base_dtype
+    import tensorflow as tf
+
+    dtype = tf.as_dtype(ref.dtype)  # the variable's value, also for a GraphDef's resource handle
     return dtype.is_floating or dtype.is_complex
 
 
@@ -92,15 +95,26 @@ def _tape_gradients(trace: Any) -> AutodiffResult:
 
 
 def _tf1_gradients(trace: Any) -> AutodiffResult:
+    """``tf.compat.v1.gradients`` on the graph, evaluated in a session on the feeds.
+
+    A GraphDef is never run: its verdicts are the symbolic gradients alone
+    (``numeric=False``).
+    """
     import tensorflow as tf
 
     graph = trace.graph
     refs = [r for r in trace.variables if _differentiable(r) and getattr(r.var, "graph", None) is graph]
     with graph.as_default():
         try:
+            # As tf.gradients does for a variable: a ref variable's ref tensor, a
+            # resource variable's handle (ReadVariableOp passes the gradient to it).
             grads = tf.compat.v1.gradients(trace.loss, [r.var for r in refs])
         except (LookupError, ValueError, TypeError) as exc:
             return AutodiffResult({}, error=f"{type(exc).__name__}: {_first_line(exc)}")
+        if trace.target.origin == "graphdef":
+            facts = {r.name: GradFacts(True) for r in trace.variables}
+            facts.update((ref.name, GradFacts(g is None)) for ref, g in zip(refs, grads))
+            return AutodiffResult(facts, numeric=False)
         init = [
             v.initializer
             for v in tf.compat.v1.global_variables() + tf.compat.v1.local_variables()

@@ -33,6 +33,7 @@ SEED = 0
 UNKNOWN_DIM = 2
 
 TargetKind = Literal["callable", "keras", "tf1"]
+Origin = Literal["python", "saved_model", "graphdef"]
 _module_counter = itertools.count()
 
 
@@ -44,14 +45,22 @@ class Target:
         source: the model file as the user gave it, or None for the Python API.
         name: the target's attribute name (or a description for the Python API).
         kind: ``"callable"``, ``"keras"`` (a compiled model) or ``"tf1"`` (a graph tensor).
-        obj: the callable, model or loss tensor.
+        obj: the callable, model or loss tensor; for a SavedModel, the restored
+            concrete function.
         args, kwargs: the example inputs (callable and keras kinds).
         feed: placeholder tensor -> value (tf1 kind); filled in while tracing.
         inputs_note: how the inputs were obtained, for the report header.
-        variables: an explicit variable list (the module's ``variables``), or None.
+        variables: an explicit variable list (the module's ``variables``, a
+            SavedModel's restored variables, a GraphDef's
+            :class:`~gradflow.formats.GraphVariable` s), or None.
         module: the imported module, searched for module-level variables.
         created: id(tf.Variable) -> (file, line) of the user's code that created
             it, filled while the module is imported and the target traced.
+        origin: what the user gave: a Python model file (or the Python API), a
+            SavedModel directory, or a GraphDef, which is analysed without running.
+        output: the key of the loss in a function's dict of outputs (a SavedModel
+            signature), or None when the function returns the loss itself.
+        notes: what the report should say about where the target came from.
     """
 
     source: str | None
@@ -65,6 +74,9 @@ class Target:
     variables: tuple | None = None
     module: types.ModuleType | None = None
     created: dict = field(default_factory=dict, compare=False, repr=False)
+    origin: Origin = "python"
+    output: str | None = None
+    notes: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------------

@@ -5,7 +5,9 @@ model becomes a concrete function of its compiled loss, and a TF1 loss tensor
 is taken with its graph as it is. The trace also fixes the variable set of the
 contract: the variables the traced loss reads, plus those reachable from the
 module's globals (or the module's explicit ``variables`` list), plus a TF1
-graph's global-variables collection.
+graph's global-variables collection. A function restored from a SavedModel is
+already a graph and is taken as it is; so is a GraphDef's loss tensor, whose
+variables the loader found (:mod:`gradflow.formats`).
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ class VariableRef:
         shape: dims, None where unknown; None when the rank is unknown.
         dtype: e.g. ``"float32"``.
         trainable: the variable's own flag.
-        var: the ``tf.Variable`` itself (what autodiff differentiates against).
+        var: the ``tf.Variable`` itself (what autodiff differentiates against);
+            for a GraphDef, the variable op's ref output or resource handle, or
+            a frozen weight's constant.
         op_name: the op standing for it in the traced graph (a captured handle
             placeholder, ``VarHandleOp`` or ``VariableV2``), or None when unread.
         created_at: the user's line that created it (a ``Location``), or None.
@@ -60,7 +64,8 @@ class Trace:
         variables: the variables of the report, in report order.
         concrete: the concrete function (callable, keras), called by autodiff.
         call_args, call_kwargs: its inputs.
-        feed: placeholder -> value (tf1).
+        feed: placeholder -> value (tf1); the values are None for a GraphDef,
+            which is never run.
         notes: things the report should say (a summed non-scalar loss...).
     """
 
@@ -110,30 +115,12 @@ def _trace_function(target: Target) -> Trace:
 
     args = tf.nest.map_structure(as_tensor, tuple(target.args))
     kwargs = tf.nest.map_structure(as_tensor, dict(target.kwargs))
-    if target.kind == "keras":
-        fn, args, kwargs = _keras_loss_function(target, args)
+    if target.origin == "saved_model":
+        concrete = target.obj  # restored from the SavedModel: already a graph, nothing to trace
     else:
-        fn = _as_tf_function(target.obj)
-    _check_signature(target, fn, args)
-    try:
-        with record_variable_creation(target.created):
-            concrete = fn.get_concrete_function(*args, **kwargs)
-    except Exception as exc:  # the user's code, or TF binding the inputs
-        raise _trace_failure(target, exc) from exc
-    out = concrete.structured_outputs
-    if not tf.is_tensor(out):
-        raise LossError(
-            f"target `{target.name}` returned {_kind_of(out)}, not a tensor. Return one scalar "
-            "float loss (e.g. tf.reduce_mean(...))."
-        )
-    if not (out.dtype.is_floating or out.dtype.is_complex):
-        raise LossError(
-            f"target `{target.name}` returned a {out.dtype.name} tensor; a loss must be a float "
-            "tensor. Cast it with tf.cast(..., tf.float32) only if that is really the loss: an "
-            "integer result carries no gradient."
-        )
-    loss = concrete.outputs[0]
-    notes = _loss_shape_notes(out)
+        concrete, args, kwargs = _concrete_function(target, args, kwargs)
+    out, loss = _loss_output(target, concrete)
+    notes = list(target.notes) + _loss_shape_notes(out)
     graph = concrete.graph
     captured = {id(external): internal.op.name for external, internal in graph.captures}
     read = list(graph.variables)
@@ -145,6 +132,47 @@ def _trace_function(target: Target) -> Trace:
     _mark_tracking(target, refs)
     return Trace(target=target, graph=graph, loss=loss, variables=refs, concrete=concrete,
                  call_args=args, call_kwargs=kwargs, notes=notes)
+
+
+def _concrete_function(target: Target, args: tuple, kwargs: dict) -> tuple[Any, tuple, dict]:
+    """Trace the target (a function or a compiled Keras model's loss) on its inputs."""
+    if target.kind == "keras":
+        fn, args, kwargs = _keras_loss_function(target, args)
+    else:
+        fn = _as_tf_function(target.obj)
+    _check_signature(target, fn, args)
+    try:
+        with record_variable_creation(target.created):
+            return fn.get_concrete_function(*args, **kwargs), args, kwargs
+    except Exception as exc:  # the user's code, or TF binding the inputs
+        raise _trace_failure(target, exc) from exc
+
+
+def _loss_output(target: Target, concrete: Any) -> tuple[Any, Any]:
+    """``(structured output, graph tensor)`` of the loss, checked to be one float tensor.
+
+    The structured output is a tensor for a function gradflow traced, a
+    ``TensorSpec`` for one restored from a SavedModel; a signature's dict of
+    outputs is narrowed to ``target.output``.
+    """
+    import tensorflow as tf
+
+    out, index = concrete.structured_outputs, 0
+    if target.output is not None:
+        index = sorted(out).index(target.output)  # outputs are flattened in sorted key order
+        out = out[target.output]
+    if not (tf.is_tensor(out) or isinstance(out, tf.TensorSpec)):
+        raise LossError(
+            f"target `{target.name}` returned {_kind_of(out)}, not a tensor. Return one scalar "
+            "float loss (e.g. tf.reduce_mean(...))."
+        )
+    if not (out.dtype.is_floating or out.dtype.is_complex):
+        raise LossError(
+            f"target `{target.name}` returned a {out.dtype.name} tensor; a loss must be a float "
+            "tensor. Cast it with tf.cast(..., tf.float32) only if that is really the loss: an "
+            "integer result carries no gradient."
+        )
+    return out, concrete.outputs[index]
 
 
 def _as_tf_function(obj: Any) -> Any:
@@ -278,16 +306,27 @@ def _loss_shape_notes(out: Any) -> list[str]:
 
 
 def _trace_tf1(target: Target) -> Trace:
-    import tensorflow as tf
-
     loss = target.obj
     graph = loss.graph
     if not (loss.dtype.is_floating or loss.dtype.is_complex):
         raise LossError(
             f"target `{target.name}` is a {loss.dtype.name} tensor; a loss must be a float tensor."
         )
-    notes = _loss_shape_notes(loss)
-    feed = _tf1_feed(target, graph, loss)
+    notes = list(target.notes) + _loss_shape_notes(loss)
+    if target.origin == "graphdef":
+        refs = _graph_def_refs(target)
+        # Never run: the placeholders are the graph's inputs, with no values.
+        feed = {op.outputs[0]: None for op in _ancestor_ops(loss.op) if op.type == "Placeholder"}
+    else:
+        feed = _tf1_feed(target, graph, loss)
+        refs = _tf1_refs(target, graph)
+    return Trace(target=target, graph=graph, loss=loss, variables=refs, feed=feed, notes=notes)
+
+
+def _tf1_refs(target: Target, graph: Any) -> list[VariableRef]:
+    """A TF1 graph's variables: the module's (or its ``variables`` list), then its collections."""
+    import tensorflow as tf
+
     with graph.as_default():
         collected = list(tf.compat.v1.global_variables()) + [
             v for v in tf.compat.v1.trainable_variables()
@@ -307,7 +346,18 @@ def _trace_tf1(target: Target) -> Trace:
         refs.append(_make_ref(display, var, var.op.name if getattr(var, "graph", None) is graph else None))
     _name_uniquely(refs)
     _mark_tracking(target, refs)
-    return Trace(target=target, graph=graph, loss=loss, variables=refs, feed=feed, notes=notes)
+    return refs
+
+
+def _graph_def_refs(target: Target) -> list[VariableRef]:
+    """An imported GraphDef's variable ops (or a frozen graph's weights), as the loader found them."""
+    refs = [
+        VariableRef(name=v.name, shape=v.shape, dtype=v.dtype, trainable=v.trainable, var=v.tensor,
+                    op_name=v.tensor.op.name)
+        for v in target.variables
+    ]
+    _name_uniquely(refs)
+    return refs
 
 
 def _tf1_feed(target: Target, graph: Any, loss: Any) -> dict:
