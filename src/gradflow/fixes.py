@@ -110,13 +110,14 @@ def fix_for(kind: str, op_type: str, op_id: str, location: Location | None, reas
 
 def _plain_fix(kind: str, op_type: str, location: Location | None, reason: str, shields: Sequence[str]) -> str:
     if kind == CutKind.STOP_GRADIENT or op_type == "StopGradient":
+        who = f" to let {_names(shields)} learn" if shields else ""
         if location is None:
-            return ("a tf.stop_gradient inside library code (TensorFlow recorded no line of yours); "
-                    "by design there, e.g. BatchNormalization's moments")
+            return ("a tf.stop_gradient with no line of yours recorded: by design if library code put it "
+                    "there (e.g. BatchNormalization's moments); if your model did (a SavedModel or GraphDef "
+                    f"keeps no lines), intended? remove tf.stop_gradient{who}")
         if not written_at(location, "stop_gradient"):
             return (f"a tf.stop_gradient inside a library call at {location} (by design there, e.g. "
                     "Keras's own); it is not in your code")
-        who = f" to let {_names(shields)} learn" if shields else ""
         return f"intended? remove tf.stop_gradient{_where(location)}{who}"
     if kind == CutKind.CUSTOM_GRADIENT:
         m = re.search(r"custom gradient '([^']+)'", reason)

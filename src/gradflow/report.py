@@ -18,6 +18,9 @@ __all__ = ["Status", "Blocker", "VariableReport", "StopGradientReport", "Report"
 
 SCHEMA = "gradflow.report/1"
 TIMING_KEYS = ("load_s", "trace_s", "analysis_s", "autodiff_s", "render_s")
+# What every view says when ``Report.numeric`` is False (the notes say why).
+NO_NUMERIC_CHECK = ("no numeric check ran: no gradient norms, and a zero or nonfinite gradient "
+                    "reads as flows (see the notes)")
 
 
 class Status(str, Enum):

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..errors import RenderError
-from ..report import SCHEMA, Status
+from ..report import NO_NUMERIC_CHECK, SCHEMA, Status
 from .theme import STATUS_FONT_COLOURS, STATUS_ORDER, STATUS_STYLES, style_of
 
 if TYPE_CHECKING:
@@ -178,7 +178,7 @@ def _header(report: "Report", *, heading: str = "h1") -> str:
     for note in report.notes:
         parts.append(f'<p class="gf-note">note: {esc(note)}</p>')
     if not report.numeric:
-        parts.append('<p class="gf-note">no numeric check ran: statuses come from the graph alone</p>')
+        parts.append(f'<p class="gf-note">{esc(NO_NUMERIC_CHECK)}</p>')
     return "\n".join(parts)
 
 

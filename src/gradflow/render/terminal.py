@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from ..report import NO_NUMERIC_CHECK
 from .theme import STATUS_ORDER, style_of
 
 if TYPE_CHECKING:
@@ -225,7 +226,7 @@ def report_renderable(report: "Report", *, show_all: bool = False) -> Renderable
     for note in report.notes:
         parts.append(Text(f"note: {note}", style="yellow"))
     if not report.numeric:
-        parts.append(Text("no numeric check ran: statuses come from the graph alone", style="dim"))
+        parts.append(Text(NO_NUMERIC_CHECK, style="dim"))
     parts.append(Text())
     parts.append(_summary(report))
     parts.extend(_fixes(report))
