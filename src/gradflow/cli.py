@@ -12,14 +12,13 @@ import argparse
 import contextlib
 import os
 import sys
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from . import __version__
-from .errors import GradflowError, UserError
+from .errors import GradflowError, UsageError, UserError
 
-class UsageError(UserError):
-    """A command-line option that makes no sense."""
-
+if TYPE_CHECKING:
+    from .report import Report
 
 __all__ = ["main", "build_parser"]
 
@@ -47,15 +46,16 @@ def build_parser() -> argparse.ArgumentParser:
         "inspect",
         help="report which variables receive a gradient from a model file's loss",
         description=(
-            "Import FILE, trace its loss, and report for every variable whether TensorFlow's "
-            "gradient reaches it (flows, zero, nonfinite, blocked, disconnected) and, where it "
-            "does not, the op and source line where it dies."
+            "Load FILE (a Python model file, a SavedModel directory or a GraphDef), trace its loss, "
+            "and report for every variable whether TensorFlow's gradient reaches it (flows, zero, "
+            "nonfinite, blocked, disconnected) and, where it does not, the op and source line where it dies."
         ),
     )
     _add_model_file_arguments(
-        p, "the model file (a .py defining `loss`, a compiled model or a TF1 loss tensor)",
+        p, "the model: a .py file defining `loss` (a function, a compiled model or a TF1 loss tensor), "
+           "a SavedModel directory (with --function) or a GraphDef .pb/.pbtxt (with --loss)",
         "the attribute to inspect (default: loss, loss_fn, compute_loss, then the only tf.function or compiled keras.Model)",
-        "the attribute holding example inputs (default: example_inputs; example_feed for TF1)")
+        "the attribute holding example inputs (default: example_inputs; example_feed for TF1)", formats=True)
     p.add_argument("--format", choices=("text", "json"), default="text", help="stdout format (default: text)")
     p.add_argument("--json", metavar="OUT", dest="json_out", help="also write the JSON report to OUT")
     p.add_argument("--fail-on", metavar="STATUS[,STATUS]", type=_status_list, default=(),
@@ -76,8 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
             "points with reason and fix, and the gradient norm."
         ),
     )
-    _add_model_file_arguments(e, "the model file", "the attribute to inspect (as for inspect)",
-                              "the attribute holding example inputs (as for inspect)")
+    _add_model_file_arguments(e, "the model: a .py file, a SavedModel directory or a GraphDef (as for inspect)",
+                              "the attribute to inspect (as for inspect)",
+                              "the attribute holding example inputs (as for inspect)", formats=True)
     e.add_argument("variables", metavar="VARIABLE", nargs="+", help="a variable name or glob pattern ('dense/*')")
     e.add_argument("--svg", metavar="OUT", help="also draw the paths of the (first) variable as SVG")
     e.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors")
@@ -114,11 +115,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_model_file_arguments(p: argparse.ArgumentParser, file_help: str, target_help: str,
-                              inputs_help: str) -> None:
-    """FILE, --target and --inputs: how every command names its model."""
+                              inputs_help: str, *, formats: bool = False) -> None:
+    """FILE, --target and --inputs: how every command names its model.
+
+    With ``formats``, also --function (a SavedModel) and --loss (a GraphDef).
+    """
+    prefix = ".py file: " if formats else ""
     p.add_argument("file", metavar="FILE", help=file_help)
-    p.add_argument("--target", metavar="NAME", help=target_help)
-    p.add_argument("--inputs", metavar="NAME", help=inputs_help)
+    p.add_argument("--target", metavar="NAME", help=prefix + target_help)
+    p.add_argument("--inputs", metavar="NAME", help=prefix + inputs_help)
+    if formats:
+        p.add_argument("--function", metavar="NAME",
+                       help="SavedModel: the exported function returning the loss, an attribute path "
+                            "(loss, model.loss) or a signature key; inputs come from its signature")
+        p.add_argument("--loss", metavar="TENSOR",
+                       help="GraphDef: the loss tensor (name or name:0); the graph is analysed "
+                            "statically, never run")
 
 
 def _add_graph_arguments(p: argparse.ArgumentParser) -> None:
@@ -176,22 +188,29 @@ def _after_import_quiet() -> None:
         pass
 
 
-def _inspect(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
+def _load_report(args: argparse.Namespace) -> "Report":
+    """Inspect the model the arguments name (inspect and explain alike)."""
     from .api import inspect_file
-    from .loading import check_model_path
-    from .outputs import write_atomic
+    from .formats import check_options
 
-    requests = _graph_requests(args)  # bad arguments fail before TensorFlow loads
-    check_model_path(args.file)
+    model = dict(target=args.target, inputs=args.inputs, function=args.function, loss=args.loss)
+    check_options(args.file, **model)  # a wrong path or option fails before TensorFlow loads
     _quiet_tensorflow()
     # The user's module may print; stdout belongs to the report alone.
     with contextlib.redirect_stdout(sys.stderr):
         import tensorflow  # noqa: F401  (imported here so its start-up noise goes to stderr)
 
         _after_import_quiet()
-        report = inspect_file(args.file, target=args.target, inputs=args.inputs, strict=args.debug)
+        return inspect_file(args.file, **model, strict=args.debug)
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from .outputs import write_atomic
+
+    requests = _graph_requests(args)  # bad arguments fail before TensorFlow loads
+    report = _load_report(args)
     if requests:
         from .render.files import GraphOptions, write_outputs
 
@@ -229,17 +248,9 @@ def _inspect(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from .api import inspect_file
     from .explain import explain_renderable, select
-    from .loading import check_model_path
 
-    check_model_path(args.file)
-    _quiet_tensorflow()
-    with contextlib.redirect_stdout(sys.stderr):
-        import tensorflow  # noqa: F401
-
-        _after_import_quiet()
-        report = inspect_file(args.file, target=args.target, inputs=args.inputs, strict=args.debug)
+    report = _load_report(args)
     try:
         chosen = select(report, args.variables)
     except KeyError as exc:
