@@ -14,6 +14,8 @@ its backward functions from that graph.
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,9 +52,16 @@ class Cut:
 def is_backpropagatable(dtype: Any) -> bool:
     """Mirrors ``gradients_util._IsBackpropagatable``: float, complex, resource, variant, bfloat16."""
     from tensorflow.python.framework import dtypes
-    from tensorflow.python.eager import backprop_util
 
-    dtype = dtypes.as_dtype(dtype)
+    return _backpropagatable(dtypes.as_dtype(dtype).as_datatype_enum)
+
+
+@functools.lru_cache(maxsize=None)
+def _backpropagatable(enum: int) -> bool:
+    from tensorflow.python.eager import backprop_util
+    from tensorflow.python.framework import dtypes
+
+    dtype = dtypes.as_dtype(enum)
     return backprop_util.IsTrainable(dtype) or dtype.base_dtype == dtypes.bfloat16
 
 
@@ -85,6 +94,9 @@ def custom_gradient_name(op: Any) -> str | None:
 
 
 def is_custom_gradient_op(op: Any) -> bool:
+    """A ``tf.custom_gradient`` call: the ``IdentityN`` it wraps with its own gradient type."""
+    if op.type != "IdentityN":  # custom_gradient always overrides an identity_n (custom_gradient.py)
+        return False
     try:
         return op.get_attr("_gradient_op_type").decode().startswith("CustomGradient")
     except (ValueError, AttributeError):

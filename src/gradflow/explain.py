@@ -57,7 +57,7 @@ class Explanation:
     paths: list[PathInfo] = field(default_factory=list)
     enumerated_all: bool = True
     cuts: list[CutPoint] = field(default_factory=list)
-    graph: Any = field(default=None, repr=False)
+    flow: Any = field(default=None, repr=False)
     loss: str | None = None
 
     def __rich__(self) -> Any:
@@ -91,8 +91,9 @@ def _cut_point(G: Any, node: str, report: "Report", shields: dict) -> CutPoint:
         for b in v.blockers:
             if b.op == node:
                 return CutPoint(node, b.type, b.location, b.reason, b.kind, b.fix)
-    fix = fix_for(kind, data["type"], node, data.get("location"), reason, shields.get(node, ()))
-    return CutPoint(node, data["type"], data.get("location"), reason, kind, fix)
+    loc = report.flow.location(node)
+    fix = fix_for(kind, data["type"], node, loc, reason, shields.get(node, ()))
+    return CutPoint(node, data["type"], loc, reason, kind, fix)
 
 
 def _first_cut(G: Any, path: tuple[str, ...], report: "Report", shields: dict) -> CutPoint | None:
@@ -115,7 +116,7 @@ def explain(report: "Report", name: str) -> Explanation:
     if flow is None or v.node is None or v.node not in flow.G:
         return exp
     G, loss = flow.G, flow.loss
-    exp.graph, exp.loss = G, loss
+    exp.flow, exp.loss = flow, loss
     step = nx.DiGraph()
     for a, b, d in G.edges(data=True):
         if d.get("via") not in SKIPPED:
@@ -144,7 +145,7 @@ def explain(report: "Report", name: str) -> Explanation:
 
 
 # -- rendering -----------------------------------------------------------------
-def chain_text(G: Any, path: tuple[str, ...], cut: CutPoint | None, loss: str) -> str:
+def chain_text(flow: Any, path: tuple[str, ...], cut: CutPoint | None, loss: str) -> str:
     """A compact op chain: ``w2 → MatMul:12 → StopGradient:14 ✗ → Mean:16 (loss)``.
 
     Trivial ops (Identity, ReadVariableOp) are dropped; a line number is shown
@@ -153,14 +154,14 @@ def chain_text(G: Any, path: tuple[str, ...], cut: CutPoint | None, loss: str) -
     items = []
     last_line = None
     for i, node in enumerate(path):
-        data = G.nodes[node]
+        data = flow.G.nodes[node]
         if i == 0:
             items.append((node, data.get("variable") or data.get("name", node)))
             continue
         is_cut = cut is not None and node == cut.op
         if data["type"] in TRIVIAL and not is_cut and node != loss:
             continue
-        loc = data.get("location")
+        loc = flow.location(node)
         label = data["type"]
         if loc is not None and loc.line != last_line:
             label += f":{loc.line}"
@@ -237,14 +238,14 @@ def _path_lines(exp: Explanation) -> list[Any]:
     from rich.table import Table
     from rich.text import Text
 
-    G, loss = exp.graph, exp.loss
+    flow, loss = exp.flow, exp.loss
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True)
     grid.add_column(overflow="fold")
     if len(exp.paths) <= SHOW_ALL_PATHS:
         for path in exp.paths:
             mark = Text(f"  {'✗' if path.cut else '✓'}", style="red" if path.cut else "green")
-            grid.add_row(mark, chain_text(G, path.nodes, path.cut, loss))
+            grid.add_row(mark, chain_text(flow, path.nodes, path.cut, loss))
         return [grid]
     groups: dict[str | None, list[PathInfo]] = {}
     for path in exp.paths:
@@ -257,7 +258,7 @@ def _path_lines(exp: Explanation) -> list[Any]:
             head = Text(f"  ✓ {len(members)} open, e.g.", style="green")
         else:
             head = Text(f"  ✗ {len(members)} cut at {first.cut.type} ({first.cut.where()}), e.g.", style="red")
-        grid.add_row(head, chain_text(G, first.nodes, first.cut, loss))
+        grid.add_row(head, chain_text(flow, first.nodes, first.cut, loss))
     return [header, grid]
 
 

@@ -17,7 +17,10 @@ Node attributes:
     type (str): the op type (``MatMul``, ``StopGradient``, ...).
     function (str): the function path ("" at top level).
     scope (str): the name scope, with the function path in front.
-    location (Location | None): the user's source line that created the op.
+    location (Location | None): the user's source line that created the op;
+        resolved on first use through :meth:`FlowGraph.location` (reading an
+        op's traceback is the costliest step of building the graph, and only
+        the ops a report names need it).
     outputs (tuple[tuple[str, str], ...]): (dtype, shape) of each output.
     in_branch (bool): inside a ``tf.cond`` / ``tf.switch_case`` branch, at any depth.
     role (str): ``variable``, ``loss``, ``input`` (an argument of the traced
@@ -49,9 +52,9 @@ from typing import Any
 
 import networkx as nx
 
-from .analysis import reached
+from .analysis import forward_ancestors, reached
 from .cuts import SHAPE_OPS, Cut, CutKind, ProbeCache, is_backpropagatable, is_custom_gradient_op
-from .sources import LocationResolver
+from .sources import Location, LocationResolver
 
 __all__ = ["FlowGraph", "build_flowgraph", "annotate_cuts", "CALL_TYPES"]
 
@@ -73,6 +76,9 @@ class FlowGraph:
         variables: variable name -> node id, for variables the trace reads.
         kind: the target kind (``callable``, ``keras``, ``tf1``).
         probe_errors: ops whose gradient function could not be probed.
+        ops: node id -> ``tf.Operation``, kept for :meth:`location` alone.
+        resolver: turns an op's traceback into the user's source line.
+        memo: results derived from the finished graph that several stages read.
     """
 
     G: nx.MultiDiGraph
@@ -80,6 +86,17 @@ class FlowGraph:
     variables: dict[str, str]
     kind: str = "callable"
     probe_errors: dict[str, str] = field(default_factory=dict)
+    ops: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    resolver: LocationResolver | None = field(default=None, repr=False, compare=False)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def location(self, node: str) -> Location | None:
+        """The user's source line that created ``node``'s op (None where TensorFlow kept none)."""
+        data = self.G.nodes[node]
+        if "location" not in data:
+            op = self.ops.get(node)
+            data["location"] = _location(op, self.resolver) if op is not None and self.resolver else None
+        return data["location"]
 
 
 class _Builder:
@@ -106,20 +123,12 @@ class _Builder:
             type=op.type,
             function=function,
             scope="/".join(p for p in (function, scope) if p),
-            location=self._location(op),
             outputs=tuple((t.dtype.base_dtype.name, _shape(t.shape)) for t in op.outputs),
             role="op",
             in_branch=in_branch,
             cut=None,
         )
         self.ops[nid] = op
-
-    def _location(self, op: Any) -> Any:
-        try:
-            frames = op.traceback
-        except Exception:  # noqa: BLE001 - ops rebuilt from a FunctionDef have none
-            return None
-        return self.locations.location(frames) if frames else None
 
     # -- edges ---------------------------------------------------------------
     def add_edge(self, src: str, dst: str, tensor: Any, src_slot: Any, dst_slot: Any, via: str) -> None:
@@ -225,6 +234,14 @@ def _bodies(op: Any) -> list[tuple[str, Any]] | None:
     return None
 
 
+def _location(op: Any, resolver: LocationResolver) -> Location | None:
+    try:
+        frames = op.traceback
+    except Exception:  # noqa: BLE001 - ops rebuilt from a FunctionDef have none
+        return None
+    return resolver.location(frames) if frames else None
+
+
 def _shape(shape: Any) -> str:
     if shape.rank is None:
         return "<unknown>"
@@ -257,7 +274,9 @@ def build_flowgraph(trace: Any) -> tuple[FlowGraph, dict[str, Any]]:
             variables[ref.name] = ref.op_name
     G.nodes[loss]["role"] = "loss"
     G.graph["loss"] = loss
-    return FlowGraph(G=G, loss=loss, variables=variables, kind=trace.target.kind), b.ops
+    flow = FlowGraph(G=G, loss=loss, variables=variables, kind=trace.target.kind, ops=b.ops,
+                     resolver=b.locations)
+    return flow, b.ops
 
 
 def annotate_cuts(flow: FlowGraph, ops: dict[str, Any], *, cache: ProbeCache | None = None) -> None:
@@ -270,7 +289,7 @@ def annotate_cuts(flow: FlowGraph, ops: dict[str, Any], *, cache: ProbeCache | N
     cache = cache or ProbeCache()
     sources = set(flow.variables.values())
     forward = reached(G, sources)
-    between = forward & (nx.ancestors(G, flow.loss) | {flow.loss})
+    between = forward & (forward_ancestors(G, flow.loss) | {flow.loss})
     for nid in sorted(between):
         node = G.nodes[nid]
         for u, _, k, d in G.in_edges(nid, keys=True, data=True):

@@ -8,6 +8,7 @@ a mismatch (a gradflow bug, raised as :class:`AnalysisMismatch` in strict mode).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -102,12 +103,13 @@ def decide(grad: GradFacts | None, facts: StaticFacts | None) -> Status:
     return Status.FLOWS
 
 
-def _blocker(G: nx.MultiDiGraph, node: str, shielded: Sequence[str] = ()) -> Blocker:
-    data = G.nodes[node]
+def _blocker(flow: Any, node: str, shielded: Sequence[str] = ()) -> Blocker:
+    data = flow.G.nodes[node]
     cut = data["cut"]
     reason, kind = (cut.reason if cut else ""), (cut.kind if cut else "")
-    return Blocker(op=node, type=data["type"], location=data["location"], reason=reason, kind=kind,
-                   fix=fix_for(kind, data["type"], node, data["location"], reason, shielded))
+    loc = flow.location(node)
+    return Blocker(op=node, type=data["type"], location=loc, reason=reason, kind=kind,
+                   fix=fix_for(kind, data["type"], node, loc, reason, shielded))
 
 
 def _sort_key(b: Blocker) -> tuple:
@@ -174,8 +176,8 @@ def expectation(status: Status, trainable: bool, blockers: Sequence[Blocker],
         return True, ("not trainable: it is not meant to learn from the gradient "
                       "(BatchNorm moving statistics, a counter, seed state)")
     if status is Status.BLOCKED:
-        stops = {b.op for b in blockers if b.kind == "stop_gradient" and written_at(b.location, "stop_gradient")}
-        if len(stops) == 1 and len(blockers) == 1 and blockers[0].op in stops:
+        if (len(blockers) == 1 and blockers[0].kind == "stop_gradient"
+                and written_at(blockers[0].location, "stop_gradient")):
             b = blockers[0]
             return True, (f"frozen on purpose: every path to the loss is cut by the tf.stop_gradient at "
                           f"{b.where()} (a teacher or target network)")
@@ -193,10 +195,14 @@ def variable_reports(
     refs: Sequence[Any], flow: Any, autodiff: AutodiffResult
 ) -> tuple[tuple[VariableReport, ...], tuple[str, ...]]:
     """One :class:`VariableReport` per variable, plus the mismatches found."""
-    G = flow.G
     facts = static_facts(flow)
     shielded = _stop_gradient_shields(flow, facts)
     reports, mismatches = [], []
+
+    @functools.cache
+    def blocker(node: str) -> Blocker:  # one per cut op, however many variables it blocks
+        return _blocker(flow, node, shielded.get(node, ()))
+
     for ref in refs:
         f = facts.get(ref.name)
         grad = autodiff.grads.get(ref.name) if autodiff.error is None else None
@@ -208,8 +214,7 @@ def variable_reports(
                 f"{ref.name}: TensorFlow's gradient is {tf_says}, but gradflow's graph analysis "
                 f"predicted {'a tensor' if predicted else 'None'}"
             )
-        blockers = tuple(sorted((_blocker(G, n, shielded.get(n, ())) for n in (f.blockers if f else ())),
-                                key=_sort_key))
+        blockers = tuple(sorted((blocker(n) for n in (f.blockers if f else ())), key=_sort_key))
         grad_norm = grad.norm if grad is not None and not grad.is_none else None
         expected, expected_reason = expectation(status, ref.trainable, blockers)
         reports.append(
@@ -233,33 +238,37 @@ def variable_reports(
     return tuple(reports), tuple(mismatches)
 
 
+def _shielded_by_stops(flow: Any) -> dict[str, tuple[str, ...]]:
+    """Every StopGradient node -> the variables all of whose paths to the loss it cuts.
+
+    One post-dominator tree serves the verdicts and the StopGradient inventory,
+    so it is kept in ``flow.memo``.
+    """
+    if "stop_shields" not in flow.memo:
+        G = flow.G
+        by_node = {node: name for name, node in flow.variables.items()}
+        order = {node: i for i, node in enumerate(by_node)}
+        stops = [node for node, data in G.nodes(data=True) if data["type"] == "StopGradient"]
+        found = shields(G, stops, list(by_node), flow.loss)
+        flow.memo["stop_shields"] = {
+            node: tuple(by_node[n] for n in sorted(found[node], key=order.__getitem__)) for node in stops
+        }
+    return flow.memo["stop_shields"]
+
+
 def _stop_gradient_shields(flow: Any, facts: dict[str, StaticFacts]) -> dict[str, tuple[str, ...]]:
     """StopGradient blocker node -> the variables it shields (or, failing that, that it blocks)."""
-    G = flow.G
-    stops = sorted({n for f in facts.values() for n in f.blockers if G.nodes[n]["type"] == "StopGradient"})
-    if not stops:
-        return {}
-    by_node = {node: name for name, node in flow.variables.items()}
-    order = {node: i for i, node in enumerate(by_node)}
-    found = shields(G, stops, list(by_node), flow.loss)
-    out = {}
-    for node in stops:
-        names = tuple(by_node[n] for n in sorted(found.get(node, ()), key=order.__getitem__))
-        if not names:
-            names = tuple(name for name, f in facts.items() if node in f.blockers and not f.opens)
-        out[node] = names
-    return out
+    shielded = _shielded_by_stops(flow)
+    blocks: dict[str, list[str]] = {}  # cut node -> the blocked variables it cuts
+    for name, f in facts.items():
+        if not f.opens:
+            for node in f.blockers:
+                blocks.setdefault(node, []).append(name)
+    return {node: names or tuple(blocks.get(node, ())) for node, names in shielded.items()}
 
 
 def stop_gradient_reports(flow: Any) -> tuple[StopGradientReport, ...]:
     """Every StopGradient op, with the variables all of whose paths it cuts."""
-    G, loss = flow.G, flow.loss
-    by_node = {node: name for name, node in flow.variables.items()}
-    order = {node: i for i, node in enumerate(by_node)}
-    stops = [node for node, data in G.nodes(data=True) if data["type"] == "StopGradient"]
-    shielded = shields(G, stops, list(by_node), loss)
-    out = []
-    for node in stops:
-        names = tuple(by_node[n] for n in sorted(shielded[node], key=order.__getitem__))
-        out.append(StopGradientReport(op=node, location=G.nodes[node]["location"], shields=names))
+    out = [StopGradientReport(op=node, location=flow.location(node), shields=names)
+           for node, names in _shielded_by_stops(flow).items()]
     return tuple(sorted(out, key=lambda s: _sort_key(Blocker(s.op, "", s.location, "", ""))))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import graphlib
 from collections.abc import Hashable, Iterable
 
 import networkx as nx
@@ -62,17 +63,7 @@ def blockers_by_source(G: nx.MultiDiGraph, sources: Iterable[Hashable], target: 
             head = u if data.get("cut_at") == "tail" else x
             bit = heads.setdefault(head, 1 << len(heads))
             bits[u] = bits.get(u, 0) | bit
-    pred = G.pred
-    work = list(bits)
-    while work:
-        node = work.pop()
-        mine = bits[node]
-        for p, keyed in pred[node].items():
-            if any(d["open"] and d.get("via") != "custom_forward" for d in keyed.values()):
-                old = bits.get(p, 0)
-                if old | mine != old:
-                    bits[p] = old | mine
-                    work.append(p)
+    _propagate_backward(G, bits)
     # Invariant: bits[n] has the bit of every cut reachable from n by open edges.
     names = sorted(heads, key=str)
     result = {}
@@ -80,6 +71,48 @@ def blockers_by_source(G: nx.MultiDiGraph, sources: Iterable[Hashable], target: 
         b = bits.get(s, 0)
         result[s] = [h for h in names if b & heads[h]]
     return result
+
+
+def _open_preds(G: nx.MultiDiGraph) -> dict:
+    """node -> the predecessors it takes the gradient from (an open, non-custom-forward edge)."""
+    out = {}
+    for node, preds in G._pred.items():  # the raw dicts: views cost a call per lookup
+        mine = []
+        for p, keyed in preds.items():
+            for d in keyed.values():
+                if d["open"] and d.get("via") != "custom_forward":
+                    mine.append(p)
+                    break
+        out[node] = mine
+    return out
+
+
+def _propagate_backward(G: nx.MultiDiGraph, bits: dict) -> None:
+    """OR each node's bits into every predecessor it is open to, until nothing changes.
+
+    On a DAG one sweep in reverse topological order is the fixpoint; a graph
+    with cycles (TF1 ``NextIteration`` loops) falls back to a worklist.
+    """
+    preds = _open_preds(G)
+    sorter = graphlib.TopologicalSorter({n: ps for n, ps in preds.items() if ps})
+    try:
+        order = list(sorter.static_order())  # predecessors first
+    except graphlib.CycleError:
+        work = list(bits)
+        while work:
+            node = work.pop()
+            mine = bits[node]
+            for p in preds.get(node, ()):
+                old = bits.get(p, 0)
+                if old | mine != old:
+                    bits[p] = old | mine
+                    work.append(p)
+        return
+    for node in reversed(order):
+        mine = bits.get(node)
+        if mine:
+            for p in preds.get(node, ()):
+                bits[p] = bits.get(p, 0) | mine
 
 
 def blockers_of(G: nx.MultiDiGraph, source: Hashable, target: Hashable, **options) -> list:
@@ -111,13 +144,13 @@ def shields(G: nx.MultiDiGraph, cut_nodes: Iterable[Hashable], sources: Iterable
     """
     cut_nodes = list(cut_nodes)
     result: dict = {c: [] for c in cut_nodes}
-    reaching = nx.ancestors(G, target)
+    reaching = backward_search(G, target)
     wanted = set(cut_nodes) & reaching
     if not wanted:
         return result
-    R = nx.DiGraph()
-    R.add_nodes_from(reaching | {target})
-    R.add_edges_from((v, u) for u, v in G.edges() if u in reaching and (v in reaching or v == target))
+    # The reversed graph of the nodes that reach the target, from the raw dicts.
+    keep = reaching | {target}
+    R = nx.DiGraph({v: [u for u in G._pred[v] if u in reaching] for v in keep})
     idom = nx.immediate_dominators(R, target)
     for s in sources:
         if s not in idom or s == target:

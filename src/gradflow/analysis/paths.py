@@ -10,10 +10,13 @@ tensor's shape alone (``via == "shape"``) unless they are the only paths.
 
 from __future__ import annotations
 
+import graphlib
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
 import networkx as nx
+
+from .reach import backward_search
 
 __all__ = ["PathCount", "count_paths", "PATH_CAP"]
 
@@ -42,37 +45,45 @@ class PathCount:
         return d
 
 
-def _step_graph(G: nx.MultiDiGraph, target: Hashable, skip: frozenset) -> nx.DiGraph:
-    """The DAG of op-to-op steps toward ``target``; ``open`` if any parallel edge is."""
-    keep = nx.ancestors(G, target) | {target}
-    D = nx.DiGraph()
-    D.add_nodes_from(keep)
-    for u, v, data in G.edges(data=True):
-        if u in keep and v in keep and data.get("via") not in skip:
-            if D.has_edge(u, v):
-                D.edges[u, v]["open"] = D.edges[u, v]["open"] or data["open"]
-            else:
-                D.add_edge(u, v, open=data["open"])
-    if nx.is_directed_acyclic_graph(D):
-        return D
+def _step_graph(G: nx.MultiDiGraph, keep: set, skip: frozenset) -> tuple[dict, list, dict]:
+    """The op-to-op steps among ``keep``: ``(steps, order, alias)``.
+
+    ``steps[u][v]`` is True when some parallel edge ``u -> v`` is open;
+    ``order`` lists every node after all its successors; ``alias`` maps the
+    members of a condensed cycle to the one node that stands for them.
+    Plain dicts: this runs over every edge of 10,000-op graphs.
+    """
+    steps: dict = {n: {} for n in keep}
+    for u, nbrs in G._adj.items():
+        if u not in keep:
+            continue
+        out = steps[u]
+        for v, keyed in nbrs.items():
+            if v not in keep:
+                continue
+            for d in keyed.values():
+                if d.get("via") not in skip:
+                    out[v] = out.get(v, False) or d["open"]
+    try:
+        # Successors given as "predecessors": static_order yields sinks first.
+        return steps, list(graphlib.TopologicalSorter(steps).static_order()), {}
+    except graphlib.CycleError:
+        pass
+    D = nx.DiGraph((u, v) for u, out in steps.items() for v in out)
+    D.add_nodes_from(steps)
     C = nx.condensation(D)
     mapping = C.graph["mapping"]
-    A = nx.DiGraph()
-    A.add_nodes_from(D.nodes)
-    members = {c: sorted(C.nodes[c]["members"], key=str) for c in C.nodes}
-    head = {c: m[0] for c, m in members.items()}
-    for u, v, data in D.edges(data=True):
-        cu, cv = mapping[u], mapping[v]
-        if cu == cv:
-            continue
-        hu, hv = head[cu], head[cv]
-        if A.has_edge(hu, hv):
-            A.edges[hu, hv]["open"] = A.edges[hu, hv]["open"] or data["open"]
-        else:
-            A.add_edge(hu, hv, open=data["open"])
+    head = {c: min(C.nodes[c]["members"], key=str) for c in C.nodes}
+    condensed: dict = {head[c]: {} for c in C.nodes}
+    for u, out in steps.items():
+        hu = head[mapping[u]]
+        for v, is_open in out.items():
+            hv = head[mapping[v]]
+            if hu != hv:
+                condensed[hu][hv] = condensed[hu].get(hv, False) or is_open
     # Members of a loop count the paths of the loop's head.
-    A.graph["alias"] = {m: head[mapping[m]] for m in D.nodes}
-    return A
+    alias = {m: head[mapping[m]] for m in steps}
+    return condensed, list(graphlib.TopologicalSorter(condensed).static_order()), alias
 
 
 def count_paths(
@@ -104,28 +115,32 @@ def count_paths(
         PathCount(total=3, blocked=2, capped=False)
     """
     sources = list(sources)
-    result = _count(G, target, sources, cap, skip)
-    shape_only = [s for s in sources if result[s].total == 0 and "shape" in skip]
+    keep = backward_search(G, target) | {target}
+    result = _count(G, target, keep, sources, cap, skip)
+    shape_only = [s for s in sources if result[s].total == 0 and s in keep and "shape" in skip]
     if shape_only:
-        result.update(_count(G, target, shape_only, cap, skip - {"shape"}))
+        result.update(_count(G, target, keep, shape_only, cap, skip - {"shape"}))
     return result
 
 
-def _count(G: nx.MultiDiGraph, target: Hashable, sources: list, cap: int, skip: frozenset) -> dict:
-    D = _step_graph(G, target, skip)
-    alias = D.graph.get("alias", {})
+def _count(G: nx.MultiDiGraph, target: Hashable, keep: set, sources: list, cap: int,
+           skip: frozenset) -> dict:
+    steps, order, alias = _step_graph(G, keep, skip)
+    target = alias.get(target, target)
     total: dict[Hashable, int] = {target: 1}
     blocked: dict[Hashable, int] = {target: 0}
     capped: set = set()
-    for node in reversed(list(nx.topological_sort(D))):
-        if node == target or node not in D:
+    for node in order:  # successors first
+        if node == target:
             continue
         t = b = 0
-        for _, succ, data in D.out_edges(node, data=True):
-            st = total.get(succ, 0)
+        hit_cap = False
+        for succ, is_open in steps[node].items():
+            st = total[succ]
             t += st
-            b += blocked.get(succ, 0) if data["open"] else st
-        if t >= cap or any(s in capped for s in D.successors(node)):
+            b += blocked[succ] if is_open else st
+            hit_cap = hit_cap or succ in capped
+        if t >= cap or hit_cap:
             capped.add(node)
         total[node] = min(t, cap)
         blocked[node] = min(b, cap)

@@ -43,7 +43,7 @@ def backward_search(G: nx.MultiDiGraph, target: Hashable, *, edge_ok=None, node_
     """
     seen: set = set()
     frontier = [target]
-    pred = G.pred
+    pred = G._pred  # the raw dicts, as networkx's own algorithms read them
     while frontier:
         node = frontier.pop()
         for u, keyed in pred[node].items():
@@ -104,7 +104,7 @@ def reached(G: nx.MultiDiGraph, sources) -> set:
     frontier = list(seen)
     while frontier:
         node = frontier.pop()
-        for succ in G.successors(node):
+        for succ in G._succ[node]:
             if succ not in seen:
                 seen.add(succ)
                 frontier.append(succ)

@@ -309,6 +309,7 @@ class _Builder:
         self.collapse = collapse
         self.focus = focus
         self.max_nodes = max_nodes
+        self.flow = report.flow
         self.G = report.flow.G
         self.loss = report.flow.loss
         self.by_node: dict[str, list[VariableReport]] = {}
@@ -625,7 +626,7 @@ class _Builder:
         name = str(data.get("name", n))
         outputs = data.get("outputs") or ()
         dtype, shape = (outputs[0] if outputs else ("", ""))
-        loc = data.get("location")
+        loc = self.flow.location(n)
         attrs: dict[str, str] = {}
         status_line = {
             "loss": "the loss",
@@ -704,7 +705,7 @@ class _Builder:
                 b = x.blockers[0]
                 lines.append(f"cut at {b.where()} ({b.type})")
         if key in self.G:
-            loc = self.G.nodes[key].get("location")
+            loc = self.flow.location(key)
             lines.append(f"op {key}" + (f"  source {loc}" if loc else ""))
         self._title("v/" + key, lines, attrs, "v")
         for x in vs:
