@@ -16,8 +16,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e .
 	touch $@
 
+# Keras 2 (tf_keras) for the tests of Keras 2 models: the release matching the installed
+# TensorFlow, without its `tensorflow` requirement, which would pull the CUDA build over
+# tensorflow-cpu.
 $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --no-deps "tf-keras~=$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("tensorflow-cpu").rsplit(".", 1)[0])').0"
 	touch $@
 
 graphviz:

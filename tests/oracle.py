@@ -60,10 +60,17 @@ def _is_tf_function(obj) -> bool:
     return isinstance(obj, tf.types.experimental.PolymorphicFunction)
 
 
-def _is_compiled_keras_model(obj) -> bool:
+def _keras_models() -> tuple:
     import keras
 
-    return isinstance(obj, keras.Model) and bool(getattr(obj, "compiled", False))
+    legacy = sys.modules.get("tf_keras")  # Keras 2, when the model file uses it
+    return (keras.Model,) + ((legacy.Model,) if legacy is not None else ())
+
+
+def _is_compiled_keras_model(obj) -> bool:
+    return isinstance(obj, _keras_models()) and bool(
+        getattr(obj, "compiled", False) or getattr(obj, "optimizer", None)
+    )
 
 
 def _pick_target(module):
@@ -228,14 +235,20 @@ def _answer_eager(module, target) -> dict:
 
     if _is_compiled_keras_model(target):
         model = target
-        x, y = module.example_inputs
+        x, y = tf.nest.map_structure(tf.convert_to_tensor, tuple(module.example_inputs[:2]))
         if not model.built:
             model(x)
+
+        import inspect
+
+        takes_training = "training" in inspect.signature(model.compute_loss).parameters
 
         @tf.function
         def fn():
             y_pred = model(x, training=True)
-            return model.compute_loss(x=x, y=y, y_pred=y_pred, training=True)
+            if takes_training:  # Keras 3
+                return model.compute_loss(x=x, y=y, y_pred=y_pred, training=True)
+            return model.compute_loss(x=x, y=y, y_pred=y_pred)  # tf_keras
 
         args, kwargs = (), {}
         extra = list(model.variables)

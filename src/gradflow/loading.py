@@ -208,12 +208,23 @@ def is_tf_function(obj: Any) -> bool:
     return isinstance(obj, tf.types.experimental.PolymorphicFunction)
 
 
-def is_keras_model(obj: Any) -> bool:
+def keras_model_classes() -> tuple[type, ...]:
+    """``keras.Model`` (Keras 3), plus ``tf_keras.Model`` (Keras 2) when the user's code imported it."""
+    classes = []
     try:
         import keras
+
+        classes.append(keras.Model)
     except ImportError:  # pragma: no cover - keras ships with tensorflow
-        return False
-    return isinstance(obj, keras.Model)
+        pass
+    legacy = sys.modules.get("tf_keras")  # never imported here: only a file that uses it has it
+    if legacy is not None and hasattr(legacy, "Model"):
+        classes.append(legacy.Model)
+    return tuple(classes)
+
+
+def is_keras_model(obj: Any) -> bool:
+    return isinstance(obj, keras_model_classes())
 
 
 def is_compiled_keras_model(obj: Any) -> bool:
