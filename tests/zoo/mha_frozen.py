@@ -6,6 +6,7 @@
 # cut; `head`, `attention` and the second layer's query/key projections flow;
 # its value and output projections get no gradient; `unused_head` is never
 # read by the loss.
+# zoo: unread scores_only/value/ scores_only/attention_output/
 import tensorflow as tf
 from keras import layers
 
