@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PYTEST := $(BIN)/python -m pytest
 JOBS   ?= 2
 
-.PHONY: demo test test-all bench docs graphviz browser clean
+.PHONY: demo test test-all zoo bench docs graphviz browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ test: $(VENV)/.installed-dev graphviz browser
 
 test-all: $(VENV)/.installed-dev graphviz browser
 	$(PYTEST) -q -n $(JOBS) --dist loadfile
+
+# The whole zoo (tests/zoo: keras.applications, recurrent and attention models) against
+# TensorFlow's autodiff, one case at a time (each runs TensorFlow and gradflow side by side).
+zoo: $(VENV)/.installed-dev
+	$(PYTEST) -q tests/test_zoo.py --durations=0
 
 # The pictures README.md and docs/ show (committed; deterministic, so they diff cleanly).
 docs: $(VENV)/.installed graphviz
