@@ -146,10 +146,20 @@ def _keras_paths(module, extra=()) -> dict:
 
 
 def _dedupe(variables) -> list:
+    """One entry per variable: a tf.distribute variable stands for its per-replica copies."""
+    import tensorflow as tf
+
+    containers = {}
+    for v in variables:
+        u = _underlying(v)
+        if isinstance(u, tf.distribute.DistributedValues):
+            for copy in u.values:
+                containers[id(copy)] = u
     seen = set()
     out = []
     for v in variables:
         u = _underlying(v)
+        u = containers.get(id(u), u)
         if id(u) in seen:
             continue
         seen.add(id(u))

@@ -39,7 +39,7 @@ REPRESENTATIVE = frozenset({
     "keras_unused_head", "nested_tf_function_stop", "nonfinite_sqrt_zero", "style_input_signature",
     "style_keras_subclassed_loss_fn", "style_tf_module_call", "switch_case_cut", "tf1_disable_v2_behavior",
     "tf1_graph_with_feed", "tf1_v1_while_loop_cut", "var_duplicate_names", "while_loop_cut_in_body",
-    "zero_dead_relu",
+    "zero_dead_relu", "dist_mirrored_variables", "mixed_float16_compiled", "keras2_subclassed_frozen_and_cast",
 })
 
 

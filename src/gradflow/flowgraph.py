@@ -268,6 +268,8 @@ def build_flowgraph(trace: Any) -> tuple[FlowGraph, dict[str, Any]]:
                 G.nodes[t.op.name]["role"] = "input"
     variables = {}
     for ref in trace.variables:
+        for replica in ref.replica_ops:
+            _merge_into(G, replica, ref.op_name)
         if ref.op_name is not None and ref.op_name in G:
             G.nodes[ref.op_name]["role"] = "variable"
             G.nodes[ref.op_name]["variable"] = ref.name
@@ -277,6 +279,15 @@ def build_flowgraph(trace: Any) -> tuple[FlowGraph, dict[str, Any]]:
     flow = FlowGraph(G=G, loss=loss, variables=variables, kind=trace.target.kind, ops=b.ops,
                      resolver=b.locations)
     return flow, b.ops
+
+
+def _merge_into(G: nx.MultiDiGraph, node: str, into: str | None) -> None:
+    """Let ``into`` stand for ``node`` too: one variable node for all of a mirrored variable's copies."""
+    if into is None or node not in G or into not in G:
+        return
+    for _, v, key, data in list(G.out_edges(node, keys=True, data=True)):
+        G.add_edge(into, v, key=f"{key}@{node}", **data)
+    G.remove_node(node)
 
 
 def annotate_cuts(flow: FlowGraph, ops: dict[str, Any], *, cache: ProbeCache | None = None) -> None:

@@ -88,8 +88,9 @@ def tf_state_guard() -> Iterator[None]:
     """Restore TensorFlow's global execution state on exit.
 
     A TF1-style model file calls ``tf.compat.v1.disable_eager_execution()`` or
-    ``disable_v2_behavior()`` at import. Those flip module-level switches; this
-    puts every one of them back, so that the next model (in a test run, a
+    ``disable_v2_behavior()`` at import, a mixed-precision one sets Keras's
+    global dtype policy. Those flip module-level switches; this puts every
+    one of them back, so that the next model (in a test run, a
     notebook, ``gradflow docs``) starts from the state the process had.
     """
     import tensorflow as tf
@@ -99,6 +100,8 @@ def tf_state_guard() -> Iterator[None]:
     from tensorflow.python.ops import control_flow_util, resource_variables_toggle
 
     ctx = context.context()
+    keras_module = sys.modules.get("keras")  # not imported here: Keras is the user file's choice
+    policy = keras_module.mixed_precision.global_policy() if keras_module is not None else None
     saved = (
         context.default_execution_mode,
         ctx._thread_local_data.is_eager,
@@ -121,6 +124,9 @@ def tf_state_guard() -> Iterator[None]:
         resource_variables_toggle._DEFAULT_USE_RESOURCE = use_resource
         tensor.Tensor._USE_EQUALITY = equality
         control_flow_util.ENABLE_CONTROL_FLOW_V2 = cf_v2
+        keras_module = sys.modules.get("keras")
+        if keras_module is not None:  # a mixed_float16 file must not leave its policy behind
+            keras_module.mixed_precision.set_global_policy(policy if policy is not None else "float32")
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ import os
 import sysconfig
 import traceback
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
 
 __all__ = ["Location", "is_user_file", "innermost_user_frame", "format_user_traceback"]
 
@@ -34,6 +34,7 @@ class Location:
         return {"file": self.file, "line": self.line}
 
 
+_GENERATED = "__autograph_generated_file"
 _SITE = os.sep + "site-packages" + os.sep
 _DIST = os.sep + "dist-packages" + os.sep
 
@@ -76,7 +77,7 @@ def is_user_file(filename: str) -> bool:
     if not filename or filename.startswith("<"):
         return False
     real = os.path.realpath(filename)
-    if "__autograph_generated_file" in real:
+    if _GENERATED in real:
         return False
     packages, stdlib = _library_dirs()
     if real.startswith(packages) or real.startswith(stdlib):
@@ -100,6 +101,7 @@ class LocationResolver:
         self._source = source
         self._source_real = os.path.realpath(source) if source else None
         self._cwd = os.getcwd()
+        self._origins: dict | None = None
 
     @functools.lru_cache(maxsize=4096)
     def display_path(self, filename: str) -> str:
@@ -114,21 +116,54 @@ class LocationResolver:
 
     def location(self, frames: Iterable) -> Location | None:
         """The innermost user frame of ``frames`` (outermost first), or None."""
-        frame = innermost_user_frame(frames)
+        frame = innermost_user_frame(frames, self._autograph_origin)
         if frame is None:
             return None
         return Location(self.display_path(frame[0]), int(frame[1]))
 
+    def _autograph_origin(self, filename: str, lineno: int) -> tuple[str, int] | None:
+        if self._origins is None:  # read once, after tracing: every conversion is known by then
+            self._origins = autograph_origins()
+        return self._origins.get((filename, lineno))
 
-def innermost_user_frame(frames: Iterable) -> tuple[str, int] | None:
-    """``(filename, lineno)`` of the innermost user frame; frames go outermost first."""
+
+def innermost_user_frame(frames: Iterable, origin_of: Callable | None = None) -> tuple[str, int] | None:
+    """``(filename, lineno)`` of the innermost user frame; frames go outermost first.
+
+    A frame in code that autograph generated is mapped back to the line it was
+    generated from by ``origin_of(filename, lineno)``. TensorFlow does this
+    itself for ops built on the thread that called the ``tf.function``, but
+    not on the threads where ``MirroredStrategy.run`` builds each replica.
+    """
     found = None
     for frame in frames:
         filename = getattr(frame, "filename", None) or frame[0]
         lineno = getattr(frame, "lineno", None) or frame[1]
+        if origin_of is not None and _GENERATED in filename:
+            filename, lineno = origin_of(filename, lineno) or (filename, lineno)
         if is_user_file(filename):
             found = (filename, lineno)
     return found
+
+
+def autograph_origins() -> dict[tuple[str, int], tuple[str, int]]:
+    """``(generated file, line) -> (source file, line)`` for every function autograph has converted.
+
+    Read from autograph's cache of converted functions (TensorFlow-internal,
+    so any change there leaves the map empty, and such frames unlocated).
+    """
+    try:
+        from tensorflow.python.autograph.impl import api as autograph_api
+
+        buckets = list(autograph_api._TRANSPILER._cache._cache.values())
+    except Exception:  # noqa: BLE001 - a TensorFlow without this internal layout
+        return {}
+    origins = {}
+    for bucket in buckets:
+        for factory in list(bucket.values()):
+            for loc, origin in (getattr(factory, "source_map", None) or {}).items():
+                origins[(loc.filename, loc.lineno)] = (origin.loc.filename, origin.loc.lineno)
+    return origins
 
 
 def format_user_traceback(exc: BaseException) -> str:

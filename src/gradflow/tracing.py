@@ -38,6 +38,8 @@ class VariableRef:
             a frozen weight's constant.
         op_name: the op standing for it in the traced graph (a captured handle
             placeholder, ``VarHandleOp`` or ``VariableV2``), or None when unread.
+        replica_ops: for a variable mirrored by a ``tf.distribute`` strategy,
+            the ops standing for its other replicas' copies.
         created_at: the user's line that created it (a ``Location``), or None.
         tracked: whether the model or module owning the loss lists it among its
             trainable variables (None when no model or module owns the loss).
@@ -49,6 +51,7 @@ class VariableRef:
     trainable: bool
     var: Any
     op_name: str | None = None
+    replica_ops: tuple[str, ...] = ()
     created_at: Any = None
     tracked: bool | None = None
 
@@ -127,7 +130,10 @@ def _trace_function(target: Target) -> Trace:
     candidates = _candidate_variables(target, read)
     refs = []
     for display, var in candidates:
-        refs.append(_make_ref(display, var, captured.get(id(getattr(var, "handle", None)))))
+        handles = [captured.get(id(getattr(c, "handle", None))) for c in _replicas(var)]
+        ref = _make_ref(display, var, captured.get(id(getattr(var, "handle", None))))
+        ref.replica_ops = tuple(h for h in handles if h is not None and h != ref.op_name)
+        refs.append(ref)
     _name_uniquely(refs)
     _mark_tracking(target, refs)
     return Trace(target=target, graph=graph, loss=loss, variables=refs, concrete=concrete,
@@ -504,6 +510,9 @@ def _candidate_variables(target: Target, read: list) -> list[tuple[Any, Any]]:
     else:
         own = [(v, as_tf_variable(v)) for v in target.obj.variables] if target.kind == "keras" else []
         pairs = own + _module_variables(target) + [(v, v) for v in read]
+    # One entry for a mirrored variable, not one per replica's copy.
+    mirrored = {id(copy): var for _, var in pairs if var is not None for copy in _replicas(var)}
+    pairs = [(display, mirrored.get(id(var), var)) for display, var in pairs]
     # A Keras wrapper carries the `.path` name: prefer it wherever it is known.
     wrappers = {id(var): display for display, var in pairs if display is not var}
     result, seen = [], set()
@@ -513,6 +522,13 @@ def _candidate_variables(target: Target, read: list) -> list[tuple[Any, Any]]:
         seen.add(id(var))
         result.append((wrappers.get(id(var), display), var))
     return result
+
+
+def _replicas(var: Any) -> tuple:
+    """The per-replica copies of a ``tf.distribute`` variable (none for a plain one)."""
+    import tensorflow as tf
+
+    return tuple(var.values) if isinstance(var, tf.distribute.DistributedValues) else ()
 
 
 def variable_display_name(display: Any, var: Any) -> str:

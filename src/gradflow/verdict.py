@@ -176,9 +176,12 @@ def expectation(status: Status, trainable: bool, blockers: Sequence[Blocker],
         return True, ("not trainable: it is not meant to learn from the gradient "
                       "(BatchNorm moving statistics, a counter, seed state)")
     if status is Status.BLOCKED:
-        if (len(blockers) == 1 and blockers[0].kind == "stop_gradient"
-                and written_at(blockers[0].location, "stop_gradient")):
-            b = blockers[0]
+        # One tf.stop_gradient of the user's: one line, though it may have made
+        # several ops (one per replica of a tf.distribute strategy, one per
+        # turn of a Python loop).
+        b = blockers[0] if blockers else None
+        if (b is not None and all(c.kind == "stop_gradient" and c.location == b.location for c in blockers)
+                and written_at(b.location, "stop_gradient")):
             return True, (f"frozen on purpose: every path to the loss is cut by the tf.stop_gradient at "
                           f"{b.where()} (a teacher or target network)")
         first = next((b for b in blockers if b.location is not None), blockers[0] if blockers else None)

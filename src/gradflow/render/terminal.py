@@ -141,7 +141,9 @@ def _summary(report: "Report") -> Text:
 def fix_entries(variables: "list[VariableReport]") -> list[tuple[list[str], str, str]]:
     """(variables, where, fix) for every distinct cut of a variable that does not learn.
 
-    Keyed by the cut: one line per op, naming every variable it stops.
+    Keyed by the cut: one line per op (per source line, where ops share one:
+    a tf.distribute replica or a Python loop makes one op per turn), naming
+    every variable it stops.
     """
     entries: "OrderedDict[tuple[str, str], tuple[list[str], str, str]]" = OrderedDict()
     for v in variables:
@@ -150,10 +152,12 @@ def fix_entries(variables: "list[VariableReport]") -> list[tuple[list[str], str,
         for b in v.blockers:
             if not b.fix:
                 continue
-            key = (b.op, b.fix)
+            where = f"{b.type} at {b.where()}" if b.location else b.op
+            key = (where, b.fix)
             if key not in entries:
-                entries[key] = ([], f"{b.type} at {b.where()}" if b.location else b.op, b.fix)
-            entries[key][0].append(v.name)
+                entries[key] = ([], where, b.fix)
+            if v.name not in entries[key][0]:
+                entries[key][0].append(v.name)
     return list(entries.values())
 
 
