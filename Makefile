@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PYTEST := $(BIN)/python -m pytest
 JOBS   ?= 2
 
-.PHONY: demo test test-all zoo bench docs graphviz browser clean
+.PHONY: demo test test-all zoo bench docs graphviz browser clean fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,14 @@ test-all: $(VENV)/.installed-dev graphviz browser
 # TensorFlow's autodiff, one case at a time (each runs TensorFlow and gradflow side by side).
 zoo: $(VENV)/.installed-dev
 	$(PYTEST) -q tests/test_zoo.py --durations=0
+
+# Random model files, gradflow vs TensorFlow's autodiff (tests/fuzz/): FUZZ_EXAMPLES
+# random programs per palette (dataflow, control flow), one palette per worker.
+# Failures are kept in .hypothesis/ and replayed first next time.
+FUZZ_EXAMPLES ?= 2000
+fuzz: $(VENV)/.installed-dev
+	GRADFLOW_FUZZ_PROFILE=fuzz GRADFLOW_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+		$(PYTEST) -q -n $(JOBS) --dist loadfile tests/test_fuzz.py tests/test_fuzz_control.py
 
 # The pictures README.md and docs/ show (committed; deterministic, so they diff cleanly).
 docs: $(VENV)/.installed graphviz
