@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 from .errors import AnalysisMismatch
 from .formats import load_model
-from .loading import Target, python_target, tf_state_guard
+from .loading import Target, forget_autograph_conversions, python_target, tf_state_guard
 from .report import Report
 
 __all__ = ["inspect", "inspect_file", "run_target"]
@@ -87,6 +87,7 @@ def inspect_file(path: str, *, target: str | None = None, inputs: str | None = N
             # A TF1-style file builds into the default graph: start each file on
             # an empty one, so that two files' get_variable names never clash.
             tf.compat.v1.reset_default_graph()
+            forget_autograph_conversions()
             tgt = load_model(path, target=target, inputs=inputs, function=function, loss=loss)
         return run_target(tgt, strict=strict, timings=timings)
 

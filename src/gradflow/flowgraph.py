@@ -33,7 +33,9 @@ Edge attributes (MultiDiGraph; key ``"<src slot>:<dst slot>"``):
     tensor (str), dtype (str), shape (str).
     via (str): ``data``; ``shape`` (into an op that reads only the tensor's
         shape: ``Shape``, ``Rank``, ``Size``); ``arg`` (into a body); ``return`` (out of a body);
-        ``loop`` (a While body result back to its argument); ``pred`` (a
+        ``loop`` (a While body result back to its argument); ``zero_fill`` (a
+        While input straight into the While: TensorFlow zero-fills the
+        gradient of a loop variable the body drops); ``pred`` (a
         branch predicate or loop condition); ``custom_forward`` (the forward
         result into a ``tf.custom_gradient``, whose gradient the custom
         function replaces).
@@ -168,6 +170,13 @@ class _Builder:
         if first_data:
             pred = op.inputs[0]
             self.add_edge(prefix + pred.op.name, nid, pred, pred.value_index, 0, "pred")
+        if op.type in LOOP_TYPES:
+            # TensorFlow's while_loop gradient asks for the gradient of every
+            # loop variable with unconnected_gradients="zero": once the loop
+            # gets any gradient, each float input gets a tensor, zeros where
+            # the body never carries it to a result.
+            for k, t in enumerate(op.inputs):
+                self.add_edge(prefix + t.op.name, nid, t, t.value_index, f"zf{k}", "zero_fill")
         for label, body in bodies:
             body_prefix = f"{nid}[{label}]/"
             outer = self.G.nodes[nid]["function"]

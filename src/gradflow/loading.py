@@ -129,6 +129,23 @@ def tf_state_guard() -> Iterator[None]:
             keras_module.mixed_precision.set_global_policy(policy if policy is not None else "float32")
 
 
+def forget_autograph_conversions() -> None:
+    """Empty autograph's cache of converted functions before a new model file.
+
+    Autograph caches by code object, and Python's code objects compare equal
+    when only their file differs: two model files with the same function at
+    the same lines would share one conversion, and the second file's ops would
+    carry the first file's lines. (TensorFlow-internal; left alone if absent.)
+    """
+    try:
+        from tensorflow.python.autograph.impl import api as autograph_api
+        from tensorflow.python.autograph.pyct import cache
+
+        autograph_api._TRANSPILER._cache = cache.CodeObjectCache()
+    except Exception:  # noqa: BLE001 - another TensorFlow layout: keep its cache
+        pass
+
+
 @contextlib.contextmanager
 def record_variable_creation(created: dict) -> Iterator[None]:
     """Remember the user's line that creates each variable (eager and tf.function alike)."""

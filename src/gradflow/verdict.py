@@ -35,6 +35,8 @@ class StaticFacts:
         blockers: node ids of the ops that cut its paths.
         branch_only: every open path runs through a cond/switch_case branch.
         body_only: every open path runs through a cond/case/while/function body.
+        zero_filled: its only open paths enter a ``tf.while_loop`` whose body
+            drops it: TensorFlow's gradient is a tensor of zeros.
     """
 
     reads: bool
@@ -43,6 +45,7 @@ class StaticFacts:
     blockers: tuple[str, ...]
     branch_only: bool = False
     body_only: bool = False
+    zero_filled: bool = False
 
 
 def static_facts(flow: Any) -> dict[str, StaticFacts]:
@@ -52,8 +55,10 @@ def static_facts(flow: Any) -> dict[str, StaticFacts]:
     opening = open_ancestors(G, loss)
     nodes = flow.variables
     counts = count_paths(G, loss, nodes.values())
-    blocked = [n for n in nodes.values() if n in reaching and n not in opening]
-    partial = [n for n in nodes.values() if n in opening and counts[n].blocked > 0]
+    carried = backward_search(G, loss, edge_ok=lambda d: d["open"] and d["via"] != "zero_fill")
+    zero_filled = {n for n in nodes.values() if n in opening and n not in carried}
+    blocked = [n for n in nodes.values() if (n in reaching and n not in opening) or n in zero_filled]
+    partial = [n for n in nodes.values() if n in carried and counts[n].blocked > 0]
     cuts = blockers_by_source(G, blocked, loss)
     # A variable that learns: its shape reads are no news.
     cuts.update(blockers_by_source(G, partial, loss, ignore=frozenset({"shape_only"})))
@@ -72,11 +77,12 @@ def static_facts(flow: Any) -> dict[str, StaticFacts]:
         body_only = False
         if opens and blockers:
             if outside_bodies is None:
-                outside_bodies = backward_search(
-                    G, loss, edge_ok=lambda d: d["open"], node_ok=lambda n: not G.nodes[n]["function"]
+                outside_bodies = backward_search(  # a zero-filled loop input is no use outside
+                    G, loss, edge_ok=lambda d: d["open"] and d["via"] != "zero_fill",
+                    node_ok=lambda n: not G.nodes[n]["function"],
                 )
             body_only = node not in outside_bodies
-        facts[name] = StaticFacts(reads, opens, paths, blockers, branch_only, body_only)
+        facts[name] = StaticFacts(reads, opens, paths, blockers, branch_only, body_only, node in zero_filled)
     return facts
 
 
@@ -137,6 +143,10 @@ def _why(status: Status, facts: StaticFacts | None, blockers: Sequence[Blocker],
             text = ("its gradient flows only through tf.cond/switch_case branches not taken on "
                     "these inputs; TensorFlow fills their gradient with zeros")
             return text + (f"; cut elsewhere: {cuts_text()}" if blockers else "")
+        if facts is not None and facts.zero_filled:
+            cut = f" (cut at {cuts_text()})" if blockers else ""
+            return (f"zero, not None: a tf.while_loop body drops this loop variable{cut}, and "
+                    "TensorFlow's while_loop gradient fills a dropped loop variable's gradient with zeros")
         if blockers and facts is not None and facts.body_only:
             return (f"zero, not None: its uses inside a tf.cond/while_loop body are cut ({cuts_text()}), "
                     "and TensorFlow fills a body's missing gradient with zeros")

@@ -4,7 +4,8 @@ Paths are counted between ops (parallel tensors between the same two ops are
 one step), over the graph's DAG: ``While`` back edges are left out, and any
 cycle that remains (TF1 ``NextIteration`` loops) is condensed to one node.
 Edges into a ``tf.custom_gradient`` from the forward computation it replaces
-are not paths of the gradient and are left out too, and so are reads of a
+are not paths of the gradient and are left out too, and so are a ``While``'s
+zero-filled loop inputs (no value flows along them), and reads of a
 tensor's shape alone (``via == "shape"``) unless they are the only paths.
 """
 
@@ -21,7 +22,7 @@ from .reach import backward_search
 __all__ = ["PathCount", "count_paths", "PATH_CAP"]
 
 PATH_CAP = 10**12
-SKIPPED = frozenset({"loop", "custom_forward", "shape"})
+SKIPPED = frozenset({"loop", "custom_forward", "shape", "zero_fill"})
 
 
 @dataclass(frozen=True)
