@@ -157,7 +157,7 @@ def record_variable_creation(created: dict) -> Iterator[None]:
 
     def creator(next_creator: Any, **kwargs: Any) -> Any:
         var = next_creator(**kwargs)
-        frame = innermost_user_frame(traceback.extract_stack())
+        frame = innermost_user_frame(traceback.extract_stack()[:-1])  # less this frame
         if frame is not None:
             created.setdefault(id(var), frame)
         return var

@@ -130,6 +130,11 @@ class LocationResolver:
 def innermost_user_frame(frames: Iterable, origin_of: Callable | None = None) -> tuple[str, int] | None:
     """``(filename, lineno)`` of the innermost user frame; frames go outermost first.
 
+    Frames outside gradflow's own calls do not count: the code that called
+    ``gradflow.inspect`` (a notebook cell, a test) did not build the model's
+    ops, so a compiled Keras model's loss, which gradflow itself builds by
+    calling Keras, has no user frame at all.
+
     A frame in code that autograph generated is mapped back to the line it was
     generated from by ``origin_of(filename, lineno)``. TensorFlow does this
     itself for ops built on the thread that called the ``tf.function``, but
@@ -143,7 +148,19 @@ def innermost_user_frame(frames: Iterable, origin_of: Callable | None = None) ->
             filename, lineno = origin_of(filename, lineno) or (filename, lineno)
         if is_user_file(filename):
             found = (filename, lineno)
+        elif _is_gradflow_file(filename):
+            found = None  # what came before called gradflow; the model's code runs inside it
     return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_gradflow_file(filename: str) -> bool:
+    return os.path.realpath(filename).startswith(_gradflow_dir())
+
+
+@functools.lru_cache(maxsize=1)
+def _gradflow_dir() -> str:
+    return os.path.realpath(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 def autograph_origins() -> dict[tuple[str, int], tuple[str, int]]:
