@@ -137,8 +137,13 @@ def _forget_locations(flow: Any) -> None:
         data["location"] = None
 
 
-def run_target(target: Target, *, strict: bool = False, timings: dict | None = None) -> Report:
-    """Trace, analyse and differentiate one :class:`Target` into a report."""
+def run_target(target: Target, *, strict: bool = False, timings: dict | None = None,
+               traced: Any = None) -> Report:
+    """Trace, analyse and differentiate one :class:`Target` into a report.
+
+    ``traced``: the target's :class:`~gradflow.tracing.Trace` when the caller
+    already made it (``gradflow train``); it must not have been differentiated yet.
+    """
     from .autodiff import compute_gradients
     from .flowgraph import annotate_cuts, build_flowgraph
     from .tracing import trace
@@ -146,7 +151,7 @@ def run_target(target: Target, *, strict: bool = False, timings: dict | None = N
 
     timings = timings if timings is not None else {}
     with _timed(timings, "trace_s"):
-        tr = trace(target)
+        tr = traced if traced is not None else trace(target)
     with _collector_off_the_trace():
         with _timed(timings, "analysis_s"):
             flow, ops = build_flowgraph(tr)

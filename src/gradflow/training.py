@@ -1197,7 +1197,7 @@ def _run(setup: _Setup, timings: dict) -> TrainReport:
     setup.refs = list(tr.variables)
     eager = target.kind != "tf1"
     snapshot = [(r.var, r.var.numpy()) for r in setup.refs] if eager else []
-    static = run_target(target)
+    static = run_target(target, traced=tr)
     # inspect ran the model once (BatchNorm statistics, RNG states move): start from the file's values
     for var, value in snapshot:
         var.assign(value)
