@@ -30,7 +30,7 @@ def test_html_site(run_cli, models, tmp_path):
     assert proc.returncode == 1, proc.stderr  # one model failed
     assert proc.stdout == ""
     assert "broken.py" in proc.stderr and "RuntimeError" in proc.stderr
-    assert sorted(p.name for p in site.iterdir()) == ["broken.html", "index.html", "int_cast.html",
+    assert sorted(p.name for p in site.iterdir()) == [".gradflow-site", "broken.html", "index.html", "int_cast.html",
                                                         "stop_gradient.html"]
     index = (site / "index.html").read_text()
     assert 'href="stop_gradient.html"' in index and 'href="int_cast.html"' in index
@@ -60,7 +60,7 @@ def test_markdown_site(run_cli, models, tmp_path):
     proc = run_cli("docs", str(models / "stop_gradient.py"), str(models / "int_cast.py"),
                    "-o", str(site), "--format", "markdown", "-j", "1")
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in site.iterdir()) == ["index.md", "int_cast.md", "int_cast.svg",
+    assert sorted(p.name for p in site.iterdir()) == [".gradflow-site", "index.md", "int_cast.md", "int_cast.svg",
                                                         "stop_gradient.md", "stop_gradient.svg"]
     md = (site / "stop_gradient.md").read_text()
     assert "![gradient-flow graph](stop_gradient.svg)" in md
@@ -73,3 +73,21 @@ def test_missing_path_is_a_user_error(run_cli, tmp_path):
     proc = run_cli("docs", str(tmp_path / "nope"), "-o", str(tmp_path / "site"))
     assert proc.returncode == 2
     assert "nope" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_removed_models_pages_go_and_nothing_else_is_touched(run_cli, models, tmp_path):
+    site = tmp_path / "md"
+    os.remove(models / "broken.py")
+    proc = run_cli("docs", str(models), "-o", str(site), "--format", "markdown", "-j", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert (site / "int_cast.md").exists() and (site / "int_cast.svg").exists()
+    (site / "notes.md").write_text("the user's own file\n")
+
+    os.remove(models / "int_cast.py")
+    proc = run_cli("docs", str(models), "-o", str(site), "--format", "markdown", "-j", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert "2 removed" in proc.stderr
+    assert sorted(p.name for p in site.iterdir()) == [".gradflow-site", "index.md", "notes.md",
+                                                        "stop_gradient.md", "stop_gradient.svg"]
+    assert "int_cast" not in (site / "index.md").read_text()
+    assert (site / "notes.md").read_text() == "the user's own file\n"

@@ -12,7 +12,9 @@ others still build, and the command exits 1 at the end.
 
 The output is deterministic (no timings, dates or absolute paths), and a file
 is rewritten only when its content changed, so a second run over unchanged
-models writes nothing.
+models writes nothing. The site folder keeps a list of the files gradflow wrote
+there (``.gradflow-site``); a page whose model is gone is deleted on the next
+build, and no other file in the folder is ever touched.
 """
 
 from __future__ import annotations
@@ -285,6 +287,7 @@ class SiteResult:
     results: list[PageResult]
     written: list[str]
     unchanged: list[str]
+    removed: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[PageResult]:
@@ -362,7 +365,33 @@ def build_site(paths: Sequence[str], out_dir: str, *, fmt: str = "html", jobs: i
     for name, data in files:
         path = os.path.join(out_dir, name)
         (written if write_if_changed(path, data) else unchanged).append(path)
-    return SiteResult(results=results, written=written, unchanged=unchanged)
+    removed = _remove_stale_pages(out_dir, {name for name, _ in files})
+    return SiteResult(results=results, written=written, unchanged=unchanged, removed=removed)
+
+
+MANIFEST = ".gradflow-site"
+
+
+def _remove_stale_pages(out_dir: str, current: set[str]) -> list[str]:
+    """Delete the pages an earlier build wrote whose model is gone; record this build's files.
+
+    Only names listed in the folder's manifest (files gradflow itself wrote
+    there) are ever deleted.
+    """
+    manifest = os.path.join(out_dir, MANIFEST)
+    try:
+        with open(manifest, encoding="utf-8") as fh:
+            previous = {line.strip() for line in fh if line.strip()}
+    except OSError:
+        previous = set()
+    removed = []
+    for name in sorted(previous - current):
+        path = os.path.join(out_dir, name)
+        if os.path.basename(name) == name and os.path.isfile(path):  # a plain file name, never a path
+            os.remove(path)
+            removed.append(path)
+    write_if_changed(manifest, "".join(f"{name}\n" for name in sorted(current)))
+    return removed
 
 
 def cli_docs(args) -> int:
@@ -375,7 +404,8 @@ def cli_docs(args) -> int:
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     index = "index.md" if args.format == "markdown" else "index.html"
     console.print(f"{len(site.results)} models, {len(site.failed)} failed; "
-                  f"{len(site.written)} files written, {len(site.unchanged)} unchanged: "
+                  f"{len(site.written)} files written, {len(site.unchanged)} unchanged"
+                  + (f", {len(site.removed)} removed" if site.removed else "") + ": "
                   f"{os.path.join(args.output, index)}", markup=False)
     for r in site.failed:
         console.print(f"[red]failed[/red] {r.path}: {r.error_type}: {(r.error.splitlines() or [''])[0]}")
