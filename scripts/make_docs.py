@@ -1,4 +1,5 @@
-"""Regenerate the pictures that README.md and docs/ show (``make docs``).
+"""Regenerate the pictures that README.md and docs/ show (``make docs``), and docs/cli.md's
+``--help`` blocks (scripts/make_cli_docs.py).
 
 Each picture is drawn by the CLI exactly as a user would draw it, one fresh
 process per model file (a TF1 file switches TensorFlow to graph mode), from
@@ -70,6 +71,11 @@ def draw(out: str, model: str, extra: list[str]) -> tuple[str, float, str]:
 
 def main() -> int:
     DOCS.mkdir(exist_ok=True)
+    # docs/cli.md's --help blocks first: no TensorFlow, a fraction of a second.
+    import make_cli_docs  # scripts/ is sys.path[0]
+
+    if make_cli_docs.main([]) != 0:
+        return 1
     pictures = PICTURES + TRAIN_PICTURES
     missing = [model for _, model, _, _ in pictures if not (REPO / model).exists()]
     if missing:
