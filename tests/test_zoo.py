@@ -9,7 +9,9 @@ compared. The zoo holds twelve ``keras.applications`` architectures
 LSTM / GRU / Bidirectional / MultiHeadAttention / Transformer-encoder models,
 each in three files: ``*_train`` (training=True), ``*_infer`` (training=False)
 and ``*_frozen`` (a backbone or encoder cut by ``stop_gradient``, or partly
-frozen with ``trainable = False``).
+frozen with ``trainable = False``); a few more recurrent cases probe the edges
+(an all-padding batch, a stop_gradient inside the RNN's while_loop body and the
+same cell unrolled, half of a Bidirectional layer unused, a stateful LSTM).
 
 On top of the harness, a file with a line marked ``# zoo: cut`` (its
 ``stop_gradient``) gets the contract's finer points checked, which TensorFlow
