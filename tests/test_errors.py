@@ -113,3 +113,10 @@ def test_debug_shows_gradflow_traceback(run_cli, tmp_path):
     path.write_text("x = 1\n")
     proc = run_cli("inspect", str(path), "--debug")
     assert proc.returncode != 0 and "Traceback" in proc.stderr and "TargetError" in proc.stderr
+
+
+def test_debug_prints_the_whole_traceback_and_keeps_the_exit_code(run_main):
+    code, out, err = run_main("inspect", "nope.py", "--debug")
+    assert code == 2 and out == ""
+    assert "Traceback (most recent call last)" in err and "gradflow" in err  # gradflow's own frames too
+    assert err.rstrip().splitlines()[-1].startswith("ModelFileError: nope.py")

@@ -15,7 +15,8 @@ import sys
 from typing import TYPE_CHECKING, Sequence
 
 from . import __version__
-from .errors import GradflowError, UsageError, UserError
+from .errors import GradflowError, RenderError, UsageError, UserError
+from .outputs import format_of
 
 if TYPE_CHECKING:
     from .report import Report
@@ -160,15 +161,10 @@ def _graph_requests(args: argparse.Namespace) -> list[tuple[str, str]]:
         if path:
             requests.append((path, fmt))
     for path in args.output:
-        fmt = os.path.splitext(path)[1].lstrip(".").lower()
-        if fmt == "gv":
-            fmt = "dot"
-        if fmt not in ("svg", "png", "pdf", "dot", "html"):
-            raise UsageError(
-                f"-o {path}: cannot tell the format from the suffix {fmt or '(none)'!r}; "
-                "use .svg, .png, .pdf, .dot or .html"
-            )
-        requests.append((path, fmt))
+        try:
+            requests.append((path, format_of(path)))
+        except RenderError as exc:
+            raise UsageError(f"-o {exc}") from None
     return requests
 
 
@@ -277,6 +273,14 @@ def _print_error(exc: BaseException) -> None:
         console.print(escape(user_tb), style="dim")
 
 
+def _print_traceback_if(debug: bool) -> None:
+    """With ``--debug``: the whole traceback of the exception being handled, gradflow's frames too."""
+    if debug:
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
@@ -298,20 +302,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _explain(args)
         return _inspect(args)
     except UserError as exc:
-        if args.debug:
-            raise
+        _print_traceback_if(args.debug)
         _print_error(exc)
         return exc.exit_code
     except GradflowError as exc:
-        if args.debug:
-            raise
+        _print_traceback_if(args.debug)
         _print_error(exc)
         return 3
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a gradflow bug: say so, briefly
-        if args.debug:
-            raise
+        _print_traceback_if(args.debug)
         from rich.console import Console
         from rich.markup import escape
 

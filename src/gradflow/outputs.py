@@ -1,4 +1,5 @@
-"""Writing output files atomically: a reader sees the old file or the whole new one."""
+"""Output files: the format a file name asks for, and writing atomically (a reader sees the
+old file or the whole new one)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,24 @@ import tempfile
 
 from .errors import RenderError
 
-__all__ = ["write_atomic"]
+__all__ = ["write_atomic", "format_of", "SUFFIXES"]
+
+SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".html": "html",
+            ".htm": "html"}
+
+
+def format_of(path: str) -> str:
+    """The output format a file name's suffix names.
+
+    Raises:
+        RenderError: an unknown suffix.
+    """
+    suffix = os.path.splitext(str(path))[1].lower()
+    fmt = SUFFIXES.get(suffix)
+    if fmt is None:
+        raise RenderError(f"{path}: cannot tell the format from the suffix {suffix or '(none)'!r}; "
+                          "use .svg, .png, .pdf, .dot or .html")
+    return fmt
 
 
 def write_atomic(path: str, data: str | bytes) -> None:

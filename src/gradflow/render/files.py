@@ -22,7 +22,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ..errors import RenderError
-from ..outputs import write_atomic
+from ..outputs import format_of, write_atomic
 from .dot import MAX_NODES, Drawing, build_drawing
 
 if TYPE_CHECKING:
@@ -33,10 +33,6 @@ __all__ = ["GraphOptions", "write_outputs", "render_svg", "render_path", "run_do
 
 FORMATS = ("svg", "png", "pdf", "dot", "html")
 GRAPH_FORMATS = ("svg", "png", "pdf")
-_SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".html": "html",
-             ".htm": "html"}
-
-
 @dataclass
 class GraphOptions:
     """How to draw the graph.
@@ -250,20 +246,6 @@ def render_svg(report: "Report", **options: Any) -> str:
         return svg_and_drawing(report, opts)[1]
     finally:
         _add_render_time(report, time.perf_counter() - start)
-
-
-def format_of(path: str) -> str:
-    """The output format a file name's suffix names.
-
-    Raises:
-        RenderError: an unknown suffix.
-    """
-    suffix = os.path.splitext(str(path))[1].lower()
-    fmt = _SUFFIXES.get(suffix)
-    if fmt is None:
-        raise RenderError(f"{path}: cannot tell the format from the suffix {suffix or '(none)'!r}; "
-                          "use .svg, .png, .pdf, .dot or .html")
-    return fmt
 
 
 def render_path(report: "Report", path: str, **options: Any) -> str:
