@@ -51,17 +51,15 @@ class Cut:
 
 def is_backpropagatable(dtype: Any) -> bool:
     """Mirrors ``gradients_util._IsBackpropagatable``: float, complex, resource, variant, bfloat16."""
-    from tensorflow.python.framework import dtypes
-
-    return _backpropagatable(dtypes.as_dtype(dtype).as_datatype_enum)
+    return _backpropagatable(dtype if isinstance(dtype, str) else dtype.base_dtype.name)
 
 
 @functools.lru_cache(maxsize=None)
-def _backpropagatable(enum: int) -> bool:
+def _backpropagatable(name: str) -> bool:
     from tensorflow.python.eager import backprop_util
     from tensorflow.python.framework import dtypes
 
-    dtype = dtypes.as_dtype(enum)
+    dtype = dtypes.as_dtype(name)
     return backprop_util.IsTrainable(dtype) or dtype.base_dtype == dtypes.bfloat16
 
 

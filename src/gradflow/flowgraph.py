@@ -136,15 +136,20 @@ class _Builder:
     def add_edge(self, src: str, dst: str, tensor: Any, src_slot: Any, dst_slot: Any, via: str) -> None:
         if src == dst:
             return
+        outputs = self.G.nodes[src]["outputs"] if src in self.G else ()
+        if isinstance(src_slot, int) and src_slot < len(outputs):
+            dtype, shape = outputs[src_slot]  # the producer's node already has them
+        else:
+            dtype, shape = tensor.dtype.base_dtype.name, _shape(tensor.shape)
         self.G.add_edge(
             src,
             dst,
             key=f"{src_slot}:{dst_slot}",
             tensor=tensor.name,
-            dtype=tensor.dtype.base_dtype.name,
-            shape=_shape(tensor.shape),
+            dtype=dtype,
+            shape=shape,
             via=via,
-            backprop=is_backpropagatable(tensor.dtype),
+            backprop=is_backpropagatable(dtype),
             open=False,
             cut=None,
         )
@@ -310,9 +315,11 @@ def annotate_cuts(flow: FlowGraph, ops: dict[str, Any], *, cache: ProbeCache | N
     sources = set(flow.variables.values())
     forward = reached(G, sources)
     between = forward & (forward_ancestors(G, flow.loss) | {flow.loss})
+    pred = G._pred  # the raw dicts: the views cost a call per lookup
     for nid in sorted(between):
         node = G.nodes[nid]
-        for u, _, k, d in G.in_edges(nid, keys=True, data=True):
+        incoming = [(u, k, d) for u, keyed in pred[nid].items() for k, d in keyed.items()]
+        for u, k, d in incoming:
             if not d["backprop"] and u in forward and d["via"] != "custom_forward":
                 # An integer tensor out of an op the gradient reaches: the
                 # path dies at the op that produced it (top_k's indices, an
@@ -320,7 +327,7 @@ def annotate_cuts(flow: FlowGraph, ops: dict[str, Any], *, cache: ProbeCache | N
                 d["cut"] = _integer_edge_cut(G, u, d)
                 d["cut_at"] = "tail"
                 G.nodes[u]["cut"] = G.nodes[u]["cut"] or d["cut"]
-        in_edges = [(u, k, d) for u, _, k, d in G.in_edges(nid, keys=True, data=True) if d["backprop"]]
+        in_edges = [(u, k, d) for u, k, d in incoming if d["backprop"]]
         if not in_edges:
             continue
         if node["role"] in ("call", "arg"):

@@ -48,20 +48,28 @@ class StaticFacts:
     zero_filled: bool = False
 
 
+def _forward_ancestors(flow: Any) -> set:
+    """The nodes with a forward path to the loss (kept in ``flow.memo``: several stages ask)."""
+    if "forward_ancestors" not in flow.memo:
+        flow.memo["forward_ancestors"] = forward_ancestors(flow.G, flow.loss)
+    return flow.memo["forward_ancestors"]
+
+
 def static_facts(flow: Any) -> dict[str, StaticFacts]:
     """Static facts for every variable node of ``flow``, by variable name."""
     G, loss = flow.G, flow.loss
-    reaching = forward_ancestors(G, loss)
+    reaching = _forward_ancestors(flow)
     opening = open_ancestors(G, loss)
     nodes = flow.variables
-    counts = count_paths(G, loss, nodes.values())
+    counts = count_paths(G, loss, nodes.values(), ancestors=reaching)
     carried = backward_search(G, loss, edge_ok=lambda d: d["open"] and d["via"] != "zero_fill")
     zero_filled = {n for n in nodes.values() if n in opening and n not in carried}
     blocked = [n for n in nodes.values() if (n in reaching and n not in opening) or n in zero_filled]
     partial = [n for n in nodes.values() if n in carried and counts[n].blocked > 0]
-    cuts = blockers_by_source(G, blocked, loss)
+    gradient_reaching = backward_search(G, loss, edge_ok=lambda d: d.get("via") != "custom_forward")
+    cuts = blockers_by_source(G, blocked, loss, reaching=gradient_reaching)
     # A variable that learns: its shape reads are no news.
-    cuts.update(blockers_by_source(G, partial, loss, ignore=frozenset({"shape_only"})))
+    cuts.update(blockers_by_source(G, partial, loss, reaching=gradient_reaching, ignore=frozenset({"shape_only"})))
     outside_branches = outside_bodies = None
     facts = {}
     for name, node in nodes.items():
@@ -262,7 +270,7 @@ def _shielded_by_stops(flow: Any) -> dict[str, tuple[str, ...]]:
         by_node = {node: name for name, node in flow.variables.items()}
         order = {node: i for i, node in enumerate(by_node)}
         stops = [node for node, data in G.nodes(data=True) if data["type"] == "StopGradient"]
-        found = shields(G, stops, list(by_node), flow.loss)
+        found = shields(G, stops, list(by_node), flow.loss, ancestors=_forward_ancestors(flow))
         flow.memo["stop_shields"] = {
             node: tuple(by_node[n] for n in sorted(found[node], key=order.__getitem__)) for node in stops
         }

@@ -130,8 +130,10 @@ def blockers_of(G: nx.MultiDiGraph, source: Hashable, target: Hashable, **option
 
 
 def shields(G: nx.MultiDiGraph, cut_nodes: Iterable[Hashable], sources: Iterable[Hashable],
-            target: Hashable) -> dict:
+            target: Hashable, *, ancestors: set | None = None) -> dict:
     """For each cut node, the sources all of whose forward paths to ``target`` pass through it.
+
+    ``ancestors``: the nodes with a forward path to ``target``, when already known.
 
     One post-dominator tree answers for every cut node at once: ``c`` shields
     ``s`` exactly when ``c`` post-dominates ``s`` with respect to ``target``.
@@ -144,7 +146,7 @@ def shields(G: nx.MultiDiGraph, cut_nodes: Iterable[Hashable], sources: Iterable
     """
     cut_nodes = list(cut_nodes)
     result: dict = {c: [] for c in cut_nodes}
-    reaching = backward_search(G, target)
+    reaching = ancestors if ancestors is not None else backward_search(G, target)
     wanted = set(cut_nodes) & reaching
     if not wanted:
         return result

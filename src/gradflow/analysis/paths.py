@@ -94,10 +94,12 @@ def count_paths(
     *,
     cap: int = PATH_CAP,
     skip: frozenset = SKIPPED,
+    ancestors: set | None = None,
 ) -> dict[Hashable, PathCount]:
     """Forward paths from each source to ``target``, and how many are cut.
 
     A path is cut when one of its steps is not open. Counts stop at ``cap``.
+    ``ancestors``: the nodes with a forward path to ``target``, when already known.
     A source whose only forward paths read a shape gets those counted.
 
     Examples:
@@ -116,7 +118,7 @@ def count_paths(
         PathCount(total=3, blocked=2, capped=False)
     """
     sources = list(sources)
-    keep = backward_search(G, target) | {target}
+    keep = (ancestors if ancestors is not None else backward_search(G, target)) | {target}
     result = _count(G, target, keep, sources, cap, skip)
     shape_only = [s for s in sources if result[s].total == 0 and s in keep and "shape" in skip]
     if shape_only:
