@@ -130,10 +130,11 @@ class LocationResolver:
 def innermost_user_frame(frames: Iterable, origin_of: Callable | None = None) -> tuple[str, int] | None:
     """``(filename, lineno)`` of the innermost user frame; frames go outermost first.
 
-    Frames outside gradflow's own calls do not count: the code that called
-    ``gradflow.inspect`` (a notebook cell, a test) did not build the model's
-    ops, so a compiled Keras model's loss, which gradflow itself builds by
-    calling Keras, has no user frame at all.
+    Frames outside gradflow's own calls do not count: when gradflow is on the
+    stack, the frames outer to its outermost frame are the code that called
+    ``gradflow.inspect`` (a notebook cell, a test), which did not build the
+    model's ops; so a compiled Keras model's loss, which gradflow itself builds
+    by calling Keras, has no user frame at all.
 
     A frame in code that autograph generated is mapped back to the line it was
     generated from by ``origin_of(filename, lineno)``. TensorFlow does this
@@ -141,6 +142,7 @@ def innermost_user_frame(frames: Iterable, origin_of: Callable | None = None) ->
     not on the threads where ``MirroredStrategy.run`` builds each replica.
     """
     found = None
+    inside_gradflow = False
     for frame in frames:
         filename = getattr(frame, "filename", None) or frame[0]
         lineno = getattr(frame, "lineno", None) or frame[1]
@@ -148,7 +150,8 @@ def innermost_user_frame(frames: Iterable, origin_of: Callable | None = None) ->
             filename, lineno = origin_of(filename, lineno) or (filename, lineno)
         if is_user_file(filename):
             found = (filename, lineno)
-        elif _is_gradflow_file(filename):
+        elif not inside_gradflow and _is_gradflow_file(filename):
+            inside_gradflow = True
             found = None  # what came before called gradflow; the model's code runs inside it
     return found
 
