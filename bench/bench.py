@@ -1,6 +1,6 @@
 """gradflow's cost against plain TensorFlow; writes docs/performance.md.
 
-    python bench/bench.py               # the whole bench (about 8 minutes on 2 cores)
+    python bench/bench.py               # the whole bench (8 to 14 minutes on 2 cores, by the load)
     python bench/bench.py --quick       # small models, depths 8 and 16, 2 runs: a smoke test
     python bench/bench.py --runs 5 --out docs/performance.md
 
@@ -524,6 +524,9 @@ def markdown(m: dict, e2e: list[dict], series: list[dict], render: list[dict], s
             "passes the budget, so its drawing grows by one box a layer. However big the model, the automatic "
             "collapse keeps the picture, and so the layout time, bounded"
             + (f" (DenseNet121's {large['graph_nodes']:,} ops draw as {large['drawn']} nodes)." if large else "."),
+            "", "The DOT build walks the whole analysis graph (to collapse it), so its time grows with the ops "
+            "even where the drawn nodes hardly do (the Transformer rows); the `dot` layout grows with the drawn "
+            "nodes.",
             "", "## Start-up", "",
             "| command | median (s) |", "|---|---:|",
             f"| `gradflow --help` | {st['gradflow_help_s']:.3f} |",
