@@ -43,17 +43,18 @@ VALUES = (0.5, -1.0, 1.25, -0.75, 2.0, 0.0, -1.5, 0.3, 1.0, -0.4)
 SCALARS = ("0.0", "0.5", "2.0", "-1.0")
 
 # Node kinds, simplest first (hypothesis shrinks sampled_from towards the front).
-COMMON_PLAIN = ("add", "mul", "sub", "tanh", "square", "exp", "relu", "where")
+COMMON_PLAIN = ("add", "mul", "sub", "tanh", "square", "exp", "relu", "where", "nested_function")
 COMMON_CUTS = (
     "stop_gradient", "round", "floor", "sign", "int_cast", "f16_cast",
     "cg_none", "cg_scale", "cg_zero", "cg_first", "numpy_function", "py_function", "py_function_int",
+    "nested_function_stop",
 )
 SHAPED = {
     "S": ("reduce", "gather_const", "argmax_cast", "argmax_gather"),
     "V": ("reduce_axis", "matvec", "concat_split", "gather_const", "gather_row", "argmax_cast", "argmax_gather"),
     "M": ("matmul", "concat_split", "gather_const", "argmax_gather"),
 }
-CONTROL = ("cond", "while", "switch_case")
+CONTROL = ("cond", "while", "switch_case", "while2")
 
 # A while body that cuts its loop variable (or ignores it) is a known gradflow bug:
 # TensorFlow zero-fills the loop input's gradient, gradflow predicts None
@@ -62,7 +63,19 @@ CONTROL = ("cond", "while", "switch_case")
 # path; set this to True once the bug is fixed.
 LOOP_VAR_CUTS = False
 
-# Module-level helpers, emitted only when a program uses them.
+# tf.py_function inside a while body makes TensorFlow's own gradient fail
+# (KeyError: b'pyfunc_0' from the EagerPyFunc kernel; in a long run it hung), so
+# bodies never hold one. tf.numpy_function is fine there.
+NOT_IN_LOOPS = frozenset({"py_function", "py_function_int"})
+
+# TensorFlow's while_v2 gradient also breaks when a body applies a binary op to
+# the loop variable and a constant made in the body while using the variable
+# again (`a + a * 1.0`, `a + (a + 0.0)`, `a + a * tf.ones(...)`: InvalidArgumentError
+# "cannot compute __inference___backward_...", or a gradient of the wrong shape).
+# So bodies hold no literal operands, and broadcast leaves up with tf.broadcast_to.
+
+# Module-level helpers, emitted only when a program uses them. A custom gradient's
+# `dy` is an IndexedSlices under a tf.gather, hence the convert_to_tensor.
 HELPERS = {
     "cg_none": '''
 @tf.custom_gradient
@@ -75,21 +88,21 @@ def cg_none(t):
 @tf.custom_gradient
 def cg_scale(t):
     def grad(dy):
-        return dy * 2.0
+        return tf.convert_to_tensor(dy) * 2.0
     return tf.identity(t), grad
 ''',
     "cg_zero": '''
 @tf.custom_gradient
 def cg_zero(t):
     def grad(dy):
-        return tf.zeros_like(dy)
+        return tf.zeros_like(tf.convert_to_tensor(dy))
     return tf.identity(t), grad
 ''',
     "cg_first": '''
 @tf.custom_gradient
 def cg_first(a, b):
     def grad(dy):
-        return dy * b, None
+        return tf.convert_to_tensor(dy) * b, None
     return a * b, grad
 ''',
     "np_double": '''
@@ -99,6 +112,16 @@ def np_double(a):
     "py_double": '''
 def py_double(a):
     return a * 2.0
+''',
+    "inner": '''
+@tf.function
+def inner(t):
+    return tf.tanh(t) * 2.0
+''',
+    "inner_stop": '''
+@tf.function
+def inner_stop(t):
+    return tf.stop_gradient(t) * 2.0
 ''',
     "py_to_int": '''
 def py_to_int(a):
@@ -150,6 +173,7 @@ class _Gen:
         self.helpers: list[str] = []
         self.ops: list[str] = []
         self.loops = 0
+        self.in_loop = 0  # how many while bodies we are inside
 
     # -- small draws -------------------------------------------------------
     def pick(self, options):
@@ -174,6 +198,8 @@ class _Gen:
             if src == "M" and dst == "V":
                 return f"tf.reduce_sum({text}, axis=0)"
             return f"tf.reduce_sum({text})"
+        if self.in_loop:
+            return f"tf.broadcast_to({text}, {shape_text(dst, n)})"
         return f"{text} * tf.ones({shape_text(dst, n)})"
 
     def leaf(self, kind: str, env: list) -> str:
@@ -190,8 +216,11 @@ class _Gen:
         group = self.pick(tuple(groups))
         if group == "leaf":
             return self.leaf(kind, env)
-        op = self.pick({"plain": COMMON_PLAIN, "shaped": SHAPED[kind], "cut": COMMON_CUTS,
-                        "control": CONTROL}[group])
+        options = {"plain": COMMON_PLAIN, "shaped": SHAPED[kind], "cut": COMMON_CUTS,
+                   "control": CONTROL}[group]
+        if self.in_loop:
+            options = tuple(o for o in options if o not in NOT_IN_LOOPS)
+        op = self.pick(options)
         self.budget -= 1
         self.ops.append(op)
         return getattr(self, "op_" + op)(kind, env, depth + 1)
@@ -202,7 +231,7 @@ class _Gen:
     # plain -------------------------------------------------------------------
     def _binary(self, sym, kind, env, depth):
         a = self.sub(kind, env, depth)
-        if self.draw(st.booleans()):
+        if not self.in_loop and self.draw(st.booleans()):
             b = self.pick(SCALARS)
         else:
             b = self.sub(self.lower_kind(kind), env, depth)
@@ -288,6 +317,12 @@ class _Gen:
         return (f"tf.reshape(tf.cast(tf.py_function({fn}, [{a}], tf.int32), tf.float32), "
                 f"{shape_text(kind, self.n)})")
 
+    def op_nested_function(self, kind, env, depth):
+        return f"{self.helper('inner')}({self.sub(kind, env, depth)})"
+
+    def op_nested_function_stop(self, kind, env, depth):
+        return f"{self.helper('inner_stop')}({self.sub(kind, env, depth)})"
+
     # shape-changing ------------------------------------------------------------
     def op_reduce(self, kind, env, depth):  # -> S
         fn = self.pick(("reduce_sum", "reduce_mean", "reduce_max"))
@@ -355,11 +390,32 @@ class _Gen:
         i, a = f"i{k}", f"a{k}"
         trips = self.pick((2, 1, 3, 0))
         init = self.sub(kind, env, depth)
+        self.in_loop += 1
         body = self.sub(kind, [(a, kind)] + env, depth)
+        self.in_loop -= 1
         if not LOOP_VAR_CUTS:
             body = f"({a} + {body})"
         return (f"tf.while_loop(lambda {i}, {a}: {i} < {trips}, "
                 f"lambda {i}, {a}: ({i} + 1, {body}), (0, {init}))[1]")
+
+    def op_while2(self, kind, env, depth):
+        """Two loop variables of `kind` (and a counter) feeding each other; one result is used."""
+        k = self.loops
+        self.loops += 1
+        i, a, b = f"i{k}", f"a{k}", f"b{k}"
+        trips = self.pick((2, 1, 3, 0))
+        init_a = self.sub(kind, env, depth)
+        init_b = self.sub(kind, env, depth)
+        inner_env = [(b, kind), (a, kind)] + env
+        self.in_loop += 1
+        new_a = self.sub(kind, inner_env, depth)
+        new_b = self.sub(kind, inner_env, depth)
+        self.in_loop -= 1
+        if not LOOP_VAR_CUTS:
+            new_a, new_b = f"({a} + {new_a})", f"({b} + {new_b})"
+        pick = self.pick((1, 2))
+        return (f"tf.while_loop(lambda {i}, {a}, {b}: {i} < {trips}, "
+                f"lambda {i}, {a}, {b}: ({i} + 1, {new_a}, {new_b}), (0, {init_a}, {init_b}))[{pick}]")
 
     def op_switch_case(self, kind, env, depth):
         how = self.pick(("constant", "predicate", "argmax"))
