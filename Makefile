@@ -62,9 +62,8 @@ docs: $(VENV)/.installed graphviz
 clean:
 	rm -rf out .pytest_cache
 
-# Rendering time against tracing time, small / medium / large models; then gradflow
-# against plain TensorFlow, scaling and start-up, written to docs/performance.md
-# (about 5 minutes; not part of `make test`).
+# gradflow against plain TensorFlow, analysis against autodiff, scaling (time and memory),
+# start-up and rendering, written to docs/performance.md (about 10 minutes on 2 cores;
+# not part of `make test`).
 bench: $(VENV)/.installed graphviz
-	$(BIN)/python bench/render_bench.py
 	$(BIN)/python bench/bench.py

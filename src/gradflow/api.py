@@ -29,7 +29,7 @@ def _timed(timings: dict, key: str) -> Iterator[None]:
 
 
 @contextmanager
-def _collector_off_the_trace() -> Iterator[None]:
+def _collector_off_the_trace() -> Iterator[Any]:
     """Keep Python's cyclic collector from walking the traced model while gradflow works on it.
 
     A traced Keras model is hundreds of thousands of Python objects, and each
@@ -39,11 +39,11 @@ def _collector_off_the_trace() -> Iterator[None]:
     as usual.
     """
     if gc.get_freeze_count():  # the caller froze its own heap: leave it as it is
-        yield
+        yield lambda: None
         return
     gc.freeze()
     try:
-        yield
+        yield gc.freeze  # call again to set aside what TensorFlow built since (the gradient graph)
     finally:
         gc.unfreeze()
 
@@ -152,13 +152,14 @@ def run_target(target: Target, *, strict: bool = False, timings: dict | None = N
     timings = timings if timings is not None else {}
     with _timed(timings, "trace_s"):
         tr = traced if traced is not None else trace(target)
-    with _collector_off_the_trace():
+    with _collector_off_the_trace() as set_aside_new_objects:
         with _timed(timings, "analysis_s"):
             flow, ops = build_flowgraph(tr)
             if target.origin != "python":
                 _forget_locations(flow)
         with _timed(timings, "autodiff_s"):
             grads = compute_gradients(tr)
+            set_aside_new_objects()
         with _timed(timings, "analysis_s"):
             annotate_cuts(flow, ops)
             variables, mismatches = variable_reports(tr.variables, flow, grads)
