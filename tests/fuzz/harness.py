@@ -17,6 +17,7 @@ Hypothesis settings profiles (pick one with ``GRADFLOW_FUZZ_PROFILE``):
 from __future__ import annotations
 
 import gc
+import hashlib
 import linecache
 import os
 import shutil
@@ -35,7 +36,6 @@ from oracle import tf_answer  # noqa: E402
 from differential import check_blockers, compare  # noqa: E402
 
 CI_EXAMPLES = 150
-PROGRAM_NAME = "fuzz_program.py"
 # No explain phase: after a failure it traces every line of every shrink step
 # (sys.settrace on Python 3.11), which makes shrinking slow and memory grow.
 PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
@@ -81,19 +81,18 @@ def _forget_module(stem: str) -> None:
 
 
 def write_program(source: str, folder: str | os.PathLike) -> Path:
-    """Write the generated file, always under the same name in `folder`.
+    """Write the generated file under a name made from its content.
 
-    One name for every program: TensorFlow's autograph caches converted functions
-    by code object, and code objects compare equal across files (co_filename is not
-    compared), so a program whose `loss` matches an earlier one's would get the
-    earlier file's source lines in its op tracebacks (a bug of its own, see
-    tests/test_fuzz_regressions.py); under one name the cached lines are this
-    file's. The bytecode cache and linecache are cleared, so that no stale
-    compilation or line of an earlier program is ever used.
+    Distinct programs get distinct files, so a location that names an earlier
+    program's file is caught (TensorFlow's autograph caches converted functions by
+    code object, and code objects compare equal across files: see
+    tests/test_fuzz_regressions.py). The bytecode cache and linecache are cleared,
+    so that no stale compilation or line of an earlier program is ever used.
     """
     folder = Path(folder)
     shutil.rmtree(folder / "__pycache__", ignore_errors=True)
-    path = folder / PROGRAM_NAME
+    digest = hashlib.sha1(source.encode()).hexdigest()[:16]
+    path = folder / f"fuzz_{digest}.py"
     path.write_text(source)
     linecache.checkcache(str(path))
     return path
@@ -179,6 +178,7 @@ def check_source(source: str, folder: str | os.PathLike) -> None:
         reject()
     finally:
         _forget_module(path.stem)
+        path.unlink(missing_ok=True)
     if _LOG:
         gc.collect()
         rss = _rss_mb()

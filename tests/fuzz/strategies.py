@@ -56,12 +56,11 @@ SHAPED = {
 }
 CONTROL = ("cond", "while", "switch_case", "while2")
 
-# A while body that cuts its loop variable (or ignores it) is a known gradflow bug:
-# TensorFlow zero-fills the loop input's gradient, gradflow predicts None
-# (tests/corpus/regress_while_loop_var_cut_in_body.py). It would be most of the
-# control palette's failures, so bodies add the loop variable back on an open
-# path; set this to True once the bug is fixed.
-LOOP_VAR_CUTS = False
+# A while body that cuts its loop variable (or ignores it) was a gradflow bug
+# (TensorFlow zero-fills the loop input's gradient, gradflow predicted None:
+# tests/corpus/regress_while_loop_var_cut_in_body.py). While it was open, this was
+# False and bodies added the loop variable back on an open path.
+LOOP_VAR_CUTS = True
 
 # tf.py_function inside a while body makes TensorFlow's own gradient fail
 # (KeyError: b'pyfunc_0' from the EagerPyFunc kernel; in a long run it hung), so
