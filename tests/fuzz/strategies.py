@@ -62,10 +62,12 @@ CONTROL = ("cond", "while", "switch_case", "while2")
 # False and bodies added the loop variable back on an open path.
 LOOP_VAR_CUTS = True
 
-# tf.py_function inside a while body makes TensorFlow's own gradient fail
-# (KeyError: b'pyfunc_0' from the EagerPyFunc kernel; in a long run it hung), so
-# bodies never hold one. tf.numpy_function is fine there.
-NOT_IN_LOOPS = frozenset({"py_function", "py_function_int"})
+# TensorFlow's own gradient fails on these inside a while body, so bodies never
+# hold one: tf.py_function (KeyError: b'pyfunc_0' from the EagerPyFunc kernel; in
+# a long run it hung), and a tf.custom_gradient whose grad closes over a forward
+# tensor (cg_first, under a tf.cond in the body: AssertionError in
+# cond_v2._resolve_grad_inputs). tf.numpy_function is fine there.
+NOT_IN_LOOPS = frozenset({"py_function", "py_function_int", "cg_first"})
 
 # TensorFlow's while_v2 gradient also breaks when a body applies a binary op to
 # the loop variable and a constant made in the body while using the variable
