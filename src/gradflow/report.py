@@ -8,141 +8,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
-from .analysis import PathCount
-from .sources import Location
+from .schema import SCHEMA, Blocker, Location, PathCount, Status, StopGradientReport, VariableReport, find_by_name
 
 __all__ = ["Status", "Blocker", "VariableReport", "StopGradientReport", "Report", "SCHEMA"]
 
-SCHEMA = "gradflow.report/1"
 TIMING_KEYS = ("load_s", "trace_s", "analysis_s", "autodiff_s", "render_s")
 # What every view says when ``Report.numeric`` is False (the notes say why).
 NO_NUMERIC_CHECK = ("no numeric check ran: no gradient norms, and a zero or nonfinite gradient "
                     "reads as flows (see the notes)")
 
 
-class Status(str, Enum):
-    """A variable's verdict; the values are the contract's words."""
-
-    FLOWS = "flows"
-    ZERO = "zero"
-    NONFINITE = "nonfinite"
-    BLOCKED = "blocked"
-    DISCONNECTED = "disconnected"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-@dataclass(frozen=True)
-class Blocker:
-    """One op where a forward path from a variable to the loss loses its gradient.
-
-    Attributes:
-        op: the op's node id in the analysis graph (its name, with the
-            function path in front inside a cond/while/function body).
-        type: the op type.
-        location: the user's line that created it, or None.
-        reason: a short human reason ("tf.stop_gradient", "ArgMax has no gradient").
-        kind: the cut kind (see :class:`gradflow.cuts.CutKind`).
-        fix: what to do about it (see :mod:`gradflow.fixes`).
-    """
-
-    op: str
-    type: str
-    location: Location | None
-    reason: str
-    kind: str
-    fix: str = ""
-
-    def to_dict(self) -> dict:
-        return {
-            "op": self.op,
-            "type": self.type,
-            "location": self.location.to_dict() if self.location else None,
-            "reason": self.reason,
-            "fix": self.fix,
-            "kind": self.kind,
-        }
-
-    def where(self) -> str:
-        return str(self.location) if self.location else self.op
-
-
-@dataclass(frozen=True)
-class VariableReport:
-    """The verdict on one variable, and its explanation.
-
-    ``expected`` (None for a variable that learns) says whether not learning is
-    by design: a non-trainable variable, or one frozen by a single
-    ``tf.stop_gradient`` the user wrote; ``expected_reason`` says why (or why not).
-    """
-
-    name: str
-    shape: tuple | None
-    dtype: str
-    trainable: bool
-    status: Status
-    grad_norm: float | None
-    paths: PathCount
-    blockers: tuple[Blocker, ...]
-    why: str
-    node: str | None = None
-    expected: bool | None = None
-    expected_reason: str = ""
-    created_at: Location | None = None
-    tracked: bool | None = None
-
-    @property
-    def partially_blocked(self) -> bool:
-        return self.status is Status.FLOWS and self.paths.blocked > 0
-
-    def to_dict(self) -> dict:
-        return {
-            "name": self.name,
-            "shape": None if self.shape is None else list(self.shape),
-            "dtype": self.dtype,
-            "trainable": self.trainable,
-            "status": self.status.value,
-            "grad_norm": self.grad_norm,
-            "paths": self.paths.to_dict(),
-            "blockers": [b.to_dict() for b in self.blockers],
-            "why": self.why,
-            "expected": self.expected,
-            "expected_reason": self.expected_reason,
-            "created_at": self.created_at.to_dict() if self.created_at else None,
-            "tracked": self.tracked,
-        }
-
-
-def find_by_name(items: Any, name: str) -> Any:
-    """The item called ``name``; a KeyError listing every name otherwise."""
-    for item in items:
-        if item.name == name:
-            return item
-    raise KeyError(f"no variable {name!r}; variables: {', '.join(item.name for item in items)}")
-
-
 def _tracking_entry(v: VariableReport) -> dict:
     return {"name": v.name, "created_at": v.created_at.to_dict() if v.created_at else None}
-
-
-@dataclass(frozen=True)
-class StopGradientReport:
-    """One ``tf.stop_gradient`` and the variables all of whose paths it cuts."""
-
-    op: str
-    location: Location | None
-    shields: tuple[str, ...]
-
-    def to_dict(self) -> dict:
-        return {
-            "op": self.op,
-            "location": self.location.to_dict() if self.location else None,
-            "shields": list(self.shields),
-        }
 
 
 @dataclass(frozen=True)

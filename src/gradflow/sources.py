@@ -12,26 +12,13 @@ import importlib.util
 import os
 import sysconfig
 import traceback
-from dataclasses import dataclass
 from typing import Callable, Iterable
+
+from .schema import Location
 
 __all__ = ["Location", "is_user_file", "innermost_user_frame", "format_user_traceback"]
 
 _LIBRARY_PACKAGES = ("tensorflow", "keras", "tf_keras", "gradflow", "absl", "tensorboard")
-
-
-@dataclass(frozen=True, order=True)
-class Location:
-    """A place in the user's source: ``file`` as given or relative to the cwd."""
-
-    file: str
-    line: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
-
-    def to_dict(self) -> dict:
-        return {"file": self.file, "line": self.line}
 
 
 _GENERATED = "__autograph_generated_file"

@@ -13,37 +13,15 @@ from __future__ import annotations
 
 import graphlib
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass
-
 import networkx as nx
 
+from ..schema import PathCount
 from .reach import backward_search
 
 __all__ = ["PathCount", "count_paths", "PATH_CAP"]
 
 PATH_CAP = 10**12
 SKIPPED = frozenset({"loop", "custom_forward", "shape", "zero_fill"})
-
-
-@dataclass(frozen=True)
-class PathCount:
-    """Forward paths from a variable to the loss.
-
-    Attributes:
-        total: all forward paths (at most the cap).
-        blocked: those with at least one edge where the gradient does not pass.
-        capped: whether ``total`` reached the cap.
-    """
-
-    total: int
-    blocked: int
-    capped: bool = False
-
-    def to_dict(self) -> dict:
-        d = {"total": self.total, "blocked": self.blocked}
-        if self.capped:
-            d["capped"] = True
-        return d
 
 
 def _step_graph(G: nx.MultiDiGraph, keep: set, skip: frozenset) -> tuple[dict, list, dict]:
