@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .schema import SCHEMA, Blocker, Location, PathCount, Status, StopGradientReport, VariableReport, find_by_name
+from .schema import SCHEMA, Blocker, Location, LossValue, PathCount, Status, StopGradientReport, VariableReport, find_by_name
 
 __all__ = ["Status", "Blocker", "VariableReport", "StopGradientReport", "Report", "SCHEMA"]
 
@@ -37,6 +37,8 @@ class Report:
         stop_gradients: every StopGradient op in the traced graph.
         notes: things worth saying (a summed loss, an autodiff error...).
         numeric: whether gradients were evaluated on the example inputs.
+        loss: the loss's value on the example inputs, when it was computed.
+        mode: ``full`` (TensorFlow's autodiff decided) or ``static`` (the graph alone).
         timings: seconds per stage (the only field that varies between runs).
         flow: the analysis graph, for the renderers.
     """
@@ -50,6 +52,8 @@ class Report:
     notes: tuple[str, ...] = ()
     numeric: bool = True
     mismatches: tuple[str, ...] = ()
+    loss: LossValue | None = None
+    mode: str = "full"
     timings: dict = field(default_factory=lambda: {k: 0.0 for k in TIMING_KEYS}, compare=False)
     flow: Any = field(default=None, compare=False, repr=False)
 
@@ -107,6 +111,8 @@ class Report:
             "kind": self.kind,
             "inputs": self.inputs,
             "numeric_check": self.numeric,
+            "mode": self.mode,
+            **({"loss": self.loss.to_dict()} if self.loss is not None else {}),
             "variables": [v.to_dict() for v in self.variables],
             "stop_gradients": [s.to_dict() for s in self.stop_gradients],
             "summary": self.summary,

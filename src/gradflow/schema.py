@@ -13,7 +13,7 @@ from enum import Enum
 from typing import Any
 
 __all__ = ["SCHEMA", "Status", "Location", "PathCount", "Blocker", "VariableReport",
-           "StopGradientReport", "find_by_name"]
+           "StopGradientReport", "OpRef", "LossValue", "find_by_name"]
 
 SCHEMA = "gradflow.report/1"
 
@@ -86,9 +86,11 @@ class Blocker:
     reason: str
     kind: str
     fix: str = ""
+    decisive: bool | None = None
+    origin: str | None = None
 
     def to_dict(self) -> dict:
-        return {
+        d = {
             "op": self.op,
             "type": self.type,
             "location": self.location.to_dict() if self.location else None,
@@ -96,6 +98,11 @@ class Blocker:
             "fix": self.fix,
             "kind": self.kind,
         }
+        if self.decisive is not None:
+            d["decisive"] = self.decisive
+        if self.origin is not None:
+            d["origin"] = self.origin
+        return d
 
     def where(self) -> str:
         return str(self.location) if self.location else self.op
@@ -124,6 +131,9 @@ class VariableReport:
     expected_reason: str = ""
     created_at: Location | None = None
     tracked: bool | None = None
+    numeric_cause: OpRef | None = None
+    layer: str | None = None
+    layer_class: str | None = None
 
     @property
     def partially_blocked(self) -> bool:
@@ -144,6 +154,8 @@ class VariableReport:
             "expected_reason": self.expected_reason,
             "created_at": self.created_at.to_dict() if self.created_at else None,
             "tracked": self.tracked,
+            **({"numeric_cause": self.numeric_cause.to_dict()} if self.numeric_cause else {}),
+            **({"layer": self.layer, "layer_class": self.layer_class} if self.layer is not None else {}),
         }
 
 
@@ -162,10 +174,47 @@ class StopGradientReport:
     op: str
     location: Location | None
     shields: tuple[str, ...]
+    origin: str | None = None
 
     def to_dict(self) -> dict:
-        return {
+        d = {
             "op": self.op,
             "location": self.location.to_dict() if self.location else None,
             "shields": list(self.shields),
         }
+        if self.origin is not None:
+            d["origin"] = self.origin
+        return d
+
+
+@dataclass(frozen=True)
+class OpRef:
+    """One op named for the user: a numeric cause, or where the loss turned non-finite.
+
+    ``reason`` is empty where the op alone is the answer (``first_nonfinite``).
+    """
+
+    op: str
+    type: str
+    location: Location | None
+    reason: str = ""
+
+    def to_dict(self) -> dict:
+        d = {"op": self.op, "type": self.type,
+             "location": self.location.to_dict() if self.location else None}
+        if self.reason:
+            d["reason"] = self.reason
+        return d
+
+
+@dataclass(frozen=True)
+class LossValue:
+    """The loss on the example inputs (``value`` None when it is not a number)."""
+
+    value: float | None
+    finite: bool
+    first_nonfinite: OpRef | None = None
+
+    def to_dict(self) -> dict:
+        return {"value": self.value, "finite": self.finite,
+                "first_nonfinite": self.first_nonfinite.to_dict() if self.first_nonfinite else None}
