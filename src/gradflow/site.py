@@ -26,16 +26,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from .errors import UserError
+from .errors import NoModelsError, UsageError, UserError
 
 __all__ = ["find_models", "build_site", "SiteResult", "PageResult"]
 
 PROBLEM_STATUSES = ("blocked", "disconnected", "zero", "nonfinite")
 STATUSES = ("flows",) + PROBLEM_STATUSES
-
-
-class NoModelsError(UserError):
-    """``gradflow docs`` found no model file in the paths it was given."""
 
 
 # -- finding models --------------------------------------------------------------
@@ -399,7 +395,7 @@ def cli_docs(args) -> int:
     from rich.console import Console
 
     if args.jobs is not None and args.jobs < 1:
-        raise NoModelsError("-j must be at least 1")
+        raise UsageError("-j must be at least 1")
     site = build_site(args.paths, args.output, fmt=args.format, jobs=args.jobs, progress=True)
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     index = "index.md" if args.format == "markdown" else "index.html"
