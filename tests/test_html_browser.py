@@ -30,7 +30,7 @@ import websocket
 from PIL import Image
 
 import gradflow
-from gradflow.render.html import to_html
+from gradflow.render.files import to_html
 from gradflow.render.theme import CUT_COLOUR, FLOW_COLOUR
 
 REPO = Path(__file__).resolve().parent.parent

@@ -20,7 +20,8 @@ import gradflow
 from gradflow.errors import RenderError
 from gradflow.render import files
 from gradflow.render.files import GraphOptions, render_svg, run_dot, write_outputs
-from gradflow.render.html import CSP, notebook_html, to_html
+from gradflow.render.files import notebook_html, to_html
+from gradflow.render.html import CSP
 
 REPO = Path(__file__).resolve().parent.parent
 CANONICAL = REPO / "examples" / "stop_gradient.py"

@@ -17,7 +17,7 @@ Importing gradflow does not import TensorFlow; inspecting does.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from .version import __version__
 
 from .errors import (  # noqa: E402
     AnalysisMismatch,

@@ -16,11 +16,12 @@ from .formats import load_model
 from .loading import Target, forget_autograph_conversions, python_target, tf_state_guard
 from .report import Report
 
-__all__ = ["inspect", "inspect_file", "run_target"]
+__all__ = ["inspect", "inspect_file", "run_target", "timed"]
 
 
 @contextmanager
-def _timed(timings: dict, key: str) -> Iterator[None]:
+def timed(timings: dict, key: str) -> Iterator[None]:
+    """Add the seconds the block takes to ``timings[key]`` (the report's ``timings``)."""
     start = time.perf_counter()
     try:
         yield
@@ -81,7 +82,7 @@ def inspect_file(path: str, *, target: str | None = None, inputs: str | None = N
     """
     timings = {"load_s": 0.0, "trace_s": 0.0, "analysis_s": 0.0, "autodiff_s": 0.0, "render_s": 0.0}
     with tf_state_guard():
-        with _timed(timings, "load_s"):
+        with timed(timings, "load_s"):
             import tensorflow as tf
 
             # A TF1-style file builds into the default graph: start each file on
@@ -120,7 +121,7 @@ def inspect(target: Any, *example_args: Any, variables: Any = None, feed_dict: d
     """
     timings = {"load_s": 0.0, "trace_s": 0.0, "analysis_s": 0.0, "autodiff_s": 0.0, "render_s": 0.0}
     with tf_state_guard():
-        with _timed(timings, "load_s"):
+        with timed(timings, "load_s"):
             tgt = python_target(target, example_args, example_kwargs, variables=variables,
                                 feed_dict=feed_dict, name=name)
         return run_target(tgt, strict=strict, timings=timings)
@@ -151,17 +152,17 @@ def run_target(target: Target, *, strict: bool = False, timings: dict | None = N
     from .verdict import stop_gradient_reports, variable_reports
 
     timings = timings if timings is not None else {}
-    with _timed(timings, "trace_s"):
+    with timed(timings, "trace_s"):
         tr = traced if traced is not None else trace(target)
     with _collector_off_the_trace() as set_aside_new_objects:
-        with _timed(timings, "analysis_s"):
+        with timed(timings, "analysis_s"):
             flow, ops = build_flowgraph(tr)
             if target.origin != "python":
                 _forget_locations(flow)
-        with _timed(timings, "autodiff_s"):
+        with timed(timings, "autodiff_s"):
             grads = compute_gradients(tr)
             set_aside_new_objects()
-        with _timed(timings, "analysis_s"):
+        with timed(timings, "analysis_s"):
             annotate_cuts(flow, ops)
             variables, mismatches = variable_reports(tr.variables, flow, grads)
             stop_gradients = stop_gradient_reports(flow)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 from typing import TYPE_CHECKING, Sequence
 
-from . import __version__
 from .errors import GradflowError, RenderError, UsageError, UserError
 from .outputs import format_of
+from .tfquiet import after_tensorflow_import, before_tensorflow_import
+from .version import __version__
 
 if TYPE_CHECKING:
     from .report import Report
@@ -168,22 +168,6 @@ def _graph_requests(args: argparse.Namespace) -> list[tuple[str, str]]:
     return requests
 
 
-def _quiet_tensorflow() -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-def _after_import_quiet() -> None:
-    import logging
-
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    try:
-        from absl import logging as absl_logging
-
-        absl_logging.set_verbosity(absl_logging.ERROR)
-    except ImportError:  # pragma: no cover
-        pass
-
-
 def _load_report(args: argparse.Namespace) -> "Report":
     """Inspect the model the arguments name (inspect and explain alike)."""
     from .api import inspect_file
@@ -191,12 +175,12 @@ def _load_report(args: argparse.Namespace) -> "Report":
 
     model = dict(target=args.target, inputs=args.inputs, function=args.function, loss=args.loss)
     check_options(args.file, **model)  # a wrong path or option fails before TensorFlow loads
-    _quiet_tensorflow()
+    before_tensorflow_import()
     # The user's module may print; stdout belongs to the report alone.
     with contextlib.redirect_stdout(sys.stderr):
         import tensorflow  # noqa: F401  (imported here so its start-up noise goes to stderr)
 
-        _after_import_quiet()
+        after_tensorflow_import()
         return inspect_file(args.file, **model, strict=args.debug)
 
 
@@ -292,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "train":
             from .training import cli_train
 
-            _quiet_tensorflow()
+            before_tensorflow_import()
             return cli_train(args)
         if args.command == "docs":
             from .site import cli_docs

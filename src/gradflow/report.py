@@ -10,14 +10,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .schema import SCHEMA, Blocker, Location, LossValue, PathCount, Status, StopGradientReport, VariableReport, find_by_name
+from .schema import NO_NUMERIC_CHECK, SCHEMA, Blocker, Location, LossValue, PathCount, Status, StopGradientReport, VariableReport, find_by_name
 
 __all__ = ["Status", "Blocker", "VariableReport", "StopGradientReport", "Report", "SCHEMA"]
 
 TIMING_KEYS = ("load_s", "trace_s", "analysis_s", "autodiff_s", "render_s")
-# What every view says when ``Report.numeric`` is False (the notes say why).
-NO_NUMERIC_CHECK = ("no numeric check ran: no gradient norms, and a zero or nonfinite gradient "
-                    "reads as flows (see the notes)")
 
 
 def _tracking_entry(v: VariableReport) -> dict:
@@ -147,7 +144,7 @@ class Report:
         return render_path(self, path, **options)
 
     def _repr_html_(self) -> str:
-        from .render.html import notebook_html
+        from .render.files import notebook_html
 
         return notebook_html(self)
 

@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-__all__ = ["SCHEMA", "Status", "CutKind", "Location", "PathCount", "Blocker", "VariableReport",
+__all__ = ["SCHEMA", "NO_NUMERIC_CHECK", "Status", "CutKind", "Location", "PathCount", "Blocker", "VariableReport",
            "StopGradientReport", "OpRef", "LossValue", "find_by_name"]
 
 SCHEMA = "gradflow.report/1"
+# What every view says when ``Report.numeric`` is False (the notes say why).
+NO_NUMERIC_CHECK = ("no numeric check ran: no gradient norms, and a zero or nonfinite gradient "
+                    "reads as flows (see the notes)")
 
 
 @dataclass(frozen=True, order=True)

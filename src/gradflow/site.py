@@ -2,7 +2,7 @@
 
 Every model file becomes a page (the colour-coded graph, the variable table,
 the StopGradient inventory, source locations: the HTML report of
-:func:`gradflow.render.html.to_html`), and ``index.html`` lists them all with
+:func:`gradflow.render.files.to_html`), and ``index.html`` lists them all with
 summary counts and a badge per problem status.
 
 Each model is analysed in its own worker process (``spawn``; a fresh process
@@ -155,9 +155,9 @@ def analyse(path: str, fmt: str, stem: str) -> PageResult:
         with contextlib.redirect_stdout(sys.stderr):
             import tensorflow  # noqa: F401
 
-            from .cli import _after_import_quiet
+            from .tfquiet import after_tensorflow_import
 
-            _after_import_quiet()
+            after_tensorflow_import()
             from .api import inspect_file
 
             report = inspect_file(path)
@@ -170,7 +170,7 @@ def analyse(path: str, fmt: str, stem: str) -> PageResult:
             res.svg = render_svg(report)
             res.page = _markdown(report, stem + ".svg")
         else:
-            from .render.html import to_html
+            from .render.files import to_html
 
             page = to_html(report)
             res.page = page.replace('<main id="gf-report" class="gf-report">',
@@ -202,10 +202,10 @@ body{margin:16px}
 
 
 def _page(title: str, body: str) -> str:
-    from .render.html import CSS, _sha256
+    from .render.html import CSS, csp_hash
 
     css = CSS + _INDEX_CSS
-    csp = (f"default-src 'none'; style-src {_sha256(css)}; script-src 'none'; img-src data:; "
+    csp = (f"default-src 'none'; style-src {csp_hash(css)}; script-src 'none'; img-src data:; "
            "form-action 'none'; base-uri 'none'")
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             f'<meta http-equiv="Content-Security-Policy" content="{_esc(csp)}">\n'
@@ -231,7 +231,7 @@ def error_markdown(res: PageResult) -> str:
 
 def _badges(res: PageResult) -> str:
     from .render.theme import style_of
-    from .report import Status
+    from .schema import Status
 
     pills = [f'<span class="gf-pill gf-s-{s}">{res.summary[s]} {_esc(style_of(Status(s)).label)}</span>'
              for s in PROBLEM_STATUSES if res.summary.get(s)]

@@ -20,7 +20,7 @@ from .errors import InputsError, LossError, NoVariablesError, TraceError
 from .loading import SEED, Target, record_variable_creation, synthesize_value
 from .sources import format_user_traceback
 
-__all__ = ["Trace", "VariableRef", "trace", "variable_display_name"]
+__all__ = ["Trace", "VariableRef", "trace", "variable_display_name", "keras_loss_function"]
 
 
 @dataclass
@@ -143,7 +143,7 @@ def _trace_function(target: Target) -> Trace:
 def _concrete_function(target: Target, args: tuple, kwargs: dict) -> tuple[Any, tuple, dict]:
     """Trace the target (a function or a compiled Keras model's loss) on its inputs."""
     if target.kind == "keras":
-        fn, args, kwargs = _keras_loss_function(target, args)
+        fn, args, kwargs = keras_loss_function(target, args)
     else:
         fn = _as_tf_function(target.obj)
     _check_signature(target, fn, args)
@@ -196,7 +196,7 @@ def _as_tf_function(obj: Any) -> Any:
     return tf.function(obj.__call__)
 
 
-def _keras_loss_function(target: Target, args: tuple) -> tuple[Any, tuple, dict]:
+def keras_loss_function(target: Target, args: tuple) -> tuple[Any, tuple, dict]:
     """A tf.function computing the compiled model's loss with ``training=True``."""
     import tensorflow as tf
 

@@ -289,7 +289,7 @@ class TrainReport:
         Raises:
             KeyError: no such variable; the message lists the names.
         """
-        from .report import find_by_name
+        from .schema import find_by_name
 
         return find_by_name(self.variables, name)
 
@@ -905,7 +905,7 @@ def _eager_inputs(value: Any) -> Any:
 def _run_eager(setup: _Setup) -> tuple[_Recorder, OptimizerInfo, dict[str, list[str]], list]:
     import tensorflow as tf
 
-    from .tracing import _keras_loss_function
+    from .tracing import keras_loss_function
 
     target = setup.target
     refs = setup.refs
@@ -924,7 +924,7 @@ def _run_eager(setup: _Setup) -> tuple[_Recorder, OptimizerInfo, dict[str, list[
             info = _keras_optimizer_info(opt, "given")
 
     if target.kind == "keras":
-        loss_fn, _, _ = _keras_loss_function(target, _eager_inputs(tuple(target.args))[:2])
+        loss_fn, _, _ = keras_loss_function(target, _eager_inputs(tuple(target.args))[:2])
         fn = loss_fn.python_function
 
         def call(args: tuple, kwargs: dict) -> Any:
@@ -1351,13 +1351,13 @@ def train(target: Any, *example_args: Any, steps: int = DEFAULT_STEPS, optimizer
         run.plot("trajectories.svg")
         ```
     """
-    from .api import _timed
+    from .api import timed
     from .loading import python_target, tf_state_guard
 
     _check_options(steps, optimizer, lr)
     timings = {k: 0.0 for k in TIMING_KEYS}
     with tf_state_guard():
-        with _timed(timings, "load_s"):
+        with timed(timings, "load_s"):
             tgt = python_target(target, example_args, example_kwargs, variables=variables,
                                 feed_dict=feed_dict, name=name)
             source = _Batches(batches, label="batches") if batches is not None else None
@@ -1397,13 +1397,13 @@ def train_file(path: str, *, target: str | None = None, inputs: str | None = Non
     Raises:
         UserError: a subclass naming the problem and its fix.
     """
-    from .api import _timed
+    from .api import timed
     from .loading import tf_state_guard
 
     _check_options(steps, optimizer, lr)
     timings = {k: 0.0 for k in TIMING_KEYS}
     with tf_state_guard():
-        with _timed(timings, "load_s"):
+        with timed(timings, "load_s"):
             tgt, batches, module = _load(path, target=target, inputs=inputs)
         watch = getattr(module, WATCH_ATTR, None)
         if watch is not None and not isinstance(watch, dict):
@@ -1569,9 +1569,9 @@ def cli_train(args: Any) -> int:
     with contextlib.redirect_stdout(sys.stderr):
         import tensorflow  # noqa: F401  (its start-up noise goes to stderr)
 
-        from .cli import _after_import_quiet
+        from .tfquiet import after_tensorflow_import
 
-        _after_import_quiet()
+        after_tensorflow_import()
         report = train_file(args.file, target=args.target, inputs=args.inputs, steps=args.steps,
                             optimizer=args.optimizer, lr=args.lr, progress=True)
     start = time.perf_counter()

@@ -19,7 +19,7 @@ from .analysis.reach import backward_search
 from .autodiff import AutodiffResult, GradFacts
 from .cuts import CutKind, is_stop_gradient_op
 from .fixes import fix_for, written_at
-from .report import Blocker, StopGradientReport, Status, VariableReport
+from .schema import Blocker, StopGradientReport, Status, VariableReport
 
 __all__ = ["StaticFacts", "static_facts", "decide", "variable_reports", "stop_gradient_reports"]
 

@@ -19,7 +19,7 @@ import graphviz
 
 from ..cuts import is_stop_gradient_op
 from ..errors import RenderError, UsageError
-from ..report import Status
+from ..schema import Status
 from .theme import (
     CLUSTER_COLOUR,
     CLUSTER_TEXT_COLOUR,
@@ -38,7 +38,8 @@ from .theme import (
 )
 
 if TYPE_CHECKING:
-    from ..report import Report, VariableReport
+    from ..report import Report
+    from ..schema import VariableReport
 
 __all__ = ["to_dot", "build_drawing", "Drawing", "resolve_focus", "VIEWS", "MAX_NODES", "TRIVIAL_TYPES"]
 

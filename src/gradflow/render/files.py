@@ -2,7 +2,8 @@
 
 :func:`write_outputs` serves the CLI's ``--svg/--png/--pdf/--dot/--html/-o``;
 :func:`render_svg` and :func:`render_path` serve ``Report.to_svg()`` and
-``Report.render(path)``. Nothing here re-runs the analysis: everything is drawn
+``Report.render(path)``; :func:`to_html` and :func:`notebook_html` draw the graph
+for :mod:`gradflow.render.html`'s page and notebook view. Nothing here re-runs the analysis: everything is drawn
 from the finished report.
 
 Every file is written atomically (:func:`gradflow.outputs.write_atomic`), and
@@ -24,12 +25,13 @@ from typing import TYPE_CHECKING, Any, Sequence
 from ..errors import RenderError
 from ..outputs import format_of, write_atomic
 from .dot import MAX_NODES, Drawing, build_drawing
+from .html import html_document, notebook_document
 
 if TYPE_CHECKING:
     from ..report import Report
 
-__all__ = ["GraphOptions", "write_outputs", "render_svg", "render_path", "run_dot", "install_hint",
-           "FORMATS", "GRAPH_FORMATS"]
+__all__ = ["GraphOptions", "write_outputs", "render_svg", "render_path", "to_html", "notebook_html", "run_dot",
+           "install_hint", "FORMATS", "GRAPH_FORMATS"]
 
 FORMATS = ("svg", "png", "pdf", "dot", "html")
 GRAPH_FORMATS = ("svg", "png", "pdf")
@@ -304,7 +306,6 @@ def _write(report: "Report", requests: list[tuple[str, str]], options: GraphOpti
         elif fmt in ("png", "pdf"):
             write_atomic(path, run_dot(drawing.digraph.source, fmt, timeout=options.timeout, nodes=drawing.nodes))
         elif fmt == "html":
-            from .html import html_document
 
             write_atomic(path, html_document(report, svg=svg, drawing=drawing, options=options))
 
@@ -313,3 +314,34 @@ def _print_note(note: str) -> None:
     from rich.console import Console
 
     Console(stderr=True, highlight=False).print(f"note: {note}", style="yellow", markup=False)
+
+
+def to_html(report: "Report", *, options: GraphOptions | None = None) -> str:
+    """The self-contained HTML report of ``report``.
+
+    Args:
+        report: the report.
+        options: how to draw the graph.
+
+    Returns:
+        One HTML document that needs no network: style, script and SVG are inline.
+
+    Raises:
+        RenderError: Graphviz's ``dot`` is missing or too slow.
+    """
+    options = options or GraphOptions()
+    drawing, svg = svg_and_drawing(report, options)
+    return html_document(report, svg=svg, drawing=drawing, options=options)
+
+
+def notebook_html(report: "Report") -> str:
+    """Table and graph for a Jupyter cell (``Report._repr_html_``); no script.
+
+    When Graphviz's ``dot`` is missing the table still shows, with a note saying
+    what to install.
+    """
+    try:
+        drawing, svg = svg_and_drawing(report, GraphOptions())
+    except RenderError as exc:
+        return notebook_document(report, svg=None, drawing=None, graph_error=str(exc))
+    return notebook_document(report, svg=svg, drawing=drawing)

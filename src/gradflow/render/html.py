@@ -1,6 +1,7 @@
-"""The HTML report: one self-contained file, and the notebook view.
+"""The HTML report: one self-contained file, and the notebook view, from an SVG already drawn.
 
-:func:`to_html` gives a whole page: the header and variable table of the
+:func:`html_document` gives a whole page (:func:`gradflow.render.files.to_html`
+draws the graph and calls it): the header and variable table of the
 terminal report, the gradient-flow graph as inline SVG, the StopGradient
 inventory, and a filter box with status toggles that narrow the table. It
 loads nothing from anywhere: a Content-Security-Policy of ``default-src
@@ -10,8 +11,8 @@ Every name, op, path and reason is data, never markup: it is escaped where it
 lands (HTML text, attribute values, the SVG through Graphviz's own escaping
 and gradflow's ``<title>`` rewrite).
 
-:func:`notebook_html` is the same table and graph without the page around it
-or any script, for ``Report._repr_html_``.
+:func:`notebook_document` is the same table and graph without the page around it
+or any script, for ``Report._repr_html_`` (through :func:`gradflow.render.files.notebook_html`).
 """
 
 from __future__ import annotations
@@ -22,17 +23,18 @@ import html
 import re
 from typing import TYPE_CHECKING, Any
 
-from .. import __version__
 from ..errors import RenderError
-from ..report import NO_NUMERIC_CHECK, SCHEMA, Status
+from ..schema import NO_NUMERIC_CHECK, SCHEMA, Status
+from ..version import __version__
 from .theme import STATUS_FONT_COLOURS, STATUS_ORDER, STATUS_STYLES, style_of
 
 if TYPE_CHECKING:
-    from ..report import Report, VariableReport
+    from ..report import Report
+    from ..schema import VariableReport
     from .dot import Drawing
     from .files import GraphOptions
 
-__all__ = ["to_html", "notebook_html", "html_document", "CSP"]
+__all__ = ["html_document", "notebook_document", "CSP", "CSS", "csp_hash"]
 
 # Shown in the table in this order (the terminal's order: best first).
 _TABLE_ORDER = STATUS_ORDER[::-1]
@@ -140,12 +142,13 @@ _SCRIPT = """
 """
 
 
-def _sha256(text: str) -> str:
+def csp_hash(text: str) -> str:
+    """The Content-Security-Policy source (``'sha256-...'``) that allows this inline style or script."""
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
 CSS = _CSS + _status_css() + "\n"
-CSP = (f"default-src 'none'; style-src {_sha256(CSS)}; script-src {_sha256(_SCRIPT)}; "
+CSP = (f"default-src 'none'; style-src {csp_hash(CSS)}; script-src {csp_hash(_SCRIPT)}; "
        "img-src data:; font-src 'none'; connect-src 'none'; form-action 'none'; base-uri 'none'")
 
 _XML_PROLOG = re.compile(r"\A\s*<\?xml[^>]*\?>\s*(<!DOCTYPE[^>]*>\s*)?", re.DOTALL)
@@ -283,39 +286,13 @@ def html_document(report: "Report", *, svg: str, drawing: "Drawing | None",
     )
 
 
-def to_html(report: "Report", *, options: "GraphOptions | None" = None) -> str:
-    """The self-contained HTML report of ``report``.
-
-    Args:
-        report: the report.
-        options: how to draw the graph (:class:`~gradflow.render.files.GraphOptions`).
-
-    Returns:
-        One HTML document that needs no network: style, script and SVG are inline.
-
-    Raises:
-        RenderError: Graphviz's ``dot`` is missing or too slow.
-    """
-    from .files import GraphOptions, svg_and_drawing
-
-    options = options or GraphOptions()
-    drawing, svg = svg_and_drawing(report, options)
-    return html_document(report, svg=svg, drawing=drawing, options=options)
-
-
-def notebook_html(report: "Report") -> str:
-    """Table and graph for a Jupyter cell (``Report._repr_html_``); no script.
-
-    When Graphviz's ``dot`` is missing the table still shows, with a note saying
-    what to install.
-    """
-    from .files import GraphOptions, svg_and_drawing
-
-    try:
-        drawing, svg = svg_and_drawing(report, GraphOptions())
+def notebook_document(report: "Report", *, svg: str | None, drawing: "Drawing | None",
+                      graph_error: str = "") -> str:
+    """Table and graph for a Jupyter cell, from an SVG already rendered (or why there is none)."""
+    if svg is None:
+        graph = f'<p class="gf-note">no graph: {esc(graph_error)}</p>'
+    else:
         graph = _graph_section(svg, drawing, controls=False)
-    except RenderError as exc:
-        drawing, graph = None, f'<p class="gf-note">no graph: {esc(exc)}</p>'
     variable_ids = drawing.variable_ids if drawing is not None else {}
     return "\n".join([
         f"<style>{CSS}</style>",

@@ -14,11 +14,12 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from ..report import NO_NUMERIC_CHECK
+from ..schema import NO_NUMERIC_CHECK
 from .theme import STATUS_ORDER, style_of
 
 if TYPE_CHECKING:
-    from ..report import Report, VariableReport
+    from ..report import Report
+    from ..schema import VariableReport
 
 __all__ = ["report_renderable", "render_text", "GROUP_THRESHOLD"]
 

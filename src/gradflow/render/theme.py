@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..report import Status
+from ..schema import Status
 
 __all__ = ["StatusStyle", "STATUS_STYLES", "style_of", "STATUS_ORDER"]
 
