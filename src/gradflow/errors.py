@@ -7,6 +7,7 @@ The tree::
     │   ├── ModelFileError         missing file, not a model gradflow can open,
     │   │                          a corrupt SavedModel or GraphDef
     │   ├── ModelImportError       the user's module raised while importing
+    │   ├── ModelExitError         the user's code called os._exit
     │   ├── TargetError            no target, several candidates, wrong kind
     │   ├── InputsError            example inputs that do not fit the target
     │   ├── TraceError             the target raised while TensorFlow traced it
@@ -17,6 +18,8 @@ The tree::
     │                              with a .py file, a bad -o suffix...)
     └── AnalysisMismatch           gradflow's graph analysis disagrees with
                                    TensorFlow's autodiff: a gradflow bug
+
+    Terminated (a KeyboardInterrupt) SIGTERM reached gradflow; the CLI exits 143
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ __all__ = [
     "UserError",
     "ModelFileError",
     "ModelImportError",
+    "ModelExitError",
     "TargetError",
     "InputsError",
     "TraceError",
@@ -34,6 +38,7 @@ __all__ = [
     "RenderError",
     "UsageError",
     "AnalysisMismatch",
+    "Terminated",
 ]
 
 
@@ -61,6 +66,10 @@ class ModelFileError(UserError):
 
 class ModelImportError(UserError):
     """The user's module raised an exception while it was imported."""
+
+
+class ModelExitError(UserError):
+    """The user's code called ``os._exit`` while gradflow imported or traced it."""
 
 
 class TargetError(UserError):
@@ -96,3 +105,11 @@ class AnalysisMismatch(GradflowError):
 
     This is always a bug in gradflow: TensorFlow's answer is the truth.
     """
+
+
+class Terminated(KeyboardInterrupt):
+    """A signal (SIGTERM) asked gradflow to stop; handled like Ctrl-C, with exit code ``128 + signum``."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"terminated by signal {signum}")
+        self.signum = signum

@@ -5,7 +5,7 @@
 ``Report.render(path)``. Nothing here re-runs the analysis: everything is drawn
 from the finished report.
 
-Every file is written atomically (:func:`gradflow.outputs.write_atomic`), and
+Every file is written atomically (:func:`gradflow.writing.write_atomic`), and
 DOT is written before anything needs ``dot``, so it survives a missing Graphviz.
 """
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ..errors import RenderError
-from ..outputs import format_of, write_atomic
+from ..writing import format_of, write_atomic
 from .dot import MAX_NODES, Drawing, build_drawing
 
 if TYPE_CHECKING:
