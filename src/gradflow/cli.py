@@ -321,8 +321,8 @@ def _docs(args: argparse.Namespace) -> int:
     from .render.text import rich_text
     from .site import DEFAULT_TIMEOUT, build_site, check_output_dir, find_models
 
-    check_output_dir(args.output)  # a bad -o fails before any model is analysed
     total = len(find_models(args.paths))
+    check_output_dir(args.output)  # a bad -o fails before any model is analysed
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, disable=not console.is_terminal) as bar:

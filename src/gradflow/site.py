@@ -152,23 +152,25 @@ def renamed_pages(models: Sequence[str], names: dict[str, str]) -> list[tuple[st
 def check_output_dir(out_dir: str) -> None:
     """Fail early (before any model is analysed) when ``out_dir`` cannot hold the site.
 
+    Creates the folder when it is missing, and checks that a file can be
+    created in it.
+
     Raises:
         UsageError: it is a file, inside a file, or not writable.
     """
+    import tempfile
+
     path = os.path.abspath(out_dir)
     if os.path.exists(path) and not os.path.isdir(path):
         raise UsageError(f"-o {out_dir}: this is a file, not a folder. Give a folder for the site "
                          "(it is created if missing).")
-    probe = path
-    while not os.path.exists(probe):
-        parent = os.path.dirname(probe)
-        if parent == probe:
-            break
-        probe = parent
-    if not os.path.isdir(probe):
-        raise UsageError(f"-o {out_dir}: {probe} is a file, so the folder cannot be created. Choose another path.")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise UsageError(f"-o {out_dir}: {probe} is not writable. Choose a folder you can write to.")
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.TemporaryFile(prefix=".gradflow-probe-", dir=path):
+            pass
+    except OSError as exc:
+        raise UsageError(f"-o {out_dir}: cannot write there ({exc.strerror or exc}). "
+                         "Choose a folder you can write to.") from None
 
 
 # -- the worker -----------------------------------------------------------------
@@ -547,8 +549,8 @@ def build_site(paths: Sequence[str], out_dir: str, *, fmt: str = "html", jobs: i
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not (
             timeout > 0 and math.isfinite(timeout)):
         raise UsageError(f"timeout {timeout!r}: give a positive number of seconds")
-    check_output_dir(out_dir)
     models = find_models(paths)
+    check_output_dir(out_dir)
     names = page_names(models)
     jobs = jobs or os.cpu_count() or 1
     results, interrupted = analyse_models(models, names, fmt, jobs=jobs, timeout=timeout, on_event=on_event)
