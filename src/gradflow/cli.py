@@ -45,7 +45,7 @@ def _positive_int(flag: str, *, minimum: int = 1):
         except ValueError:
             value = None
         if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(f"{flag} {text!r}: give a whole number, {minimum} or more")
+            raise argparse.ArgumentTypeError(f"{text!r}: give a whole number, {minimum} or more")
         return value
 
     return parse
@@ -61,7 +61,7 @@ def _positive_seconds(flag: str):
         except ValueError:
             value = math.nan
         if not (math.isfinite(value) and value > 0):
-            raise argparse.ArgumentTypeError(f"{flag} {text!r}: give a number of seconds greater than 0 "
+            raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds greater than 0 "
                                              "(e.g. 60)")
         return value
 
@@ -78,7 +78,7 @@ def _positive_float(flag: str):
         except ValueError:
             value = math.nan
         if not (math.isfinite(value) and value > 0):
-            raise argparse.ArgumentTypeError(f"{flag} {text!r}: give a number greater than 0 (e.g. 0.01)")
+            raise argparse.ArgumentTypeError(f"{text!r}: give a number greater than 0 (e.g. 0.01)")
         return value
 
     return parse
@@ -142,10 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_model_file_arguments(t, "the model file", "the attribute to train (as for inspect)",
                               "the attribute holding example inputs (as for inspect)")
-    t.add_argument("--steps", type=int, default=100, metavar="N", help="optimizer steps (default: 100)")
+    t.add_argument("--steps", type=_positive_int("--steps"), default=100, metavar="N", help="optimizer steps (default: 100)")
     t.add_argument("--optimizer", choices=("sgd", "adam", "rmsprop"), default=None,
                    help="the optimizer (default: sgd, or a compiled model's own)")
-    t.add_argument("--lr", type=float, default=None, help="learning rate (default: 0.1, or a compiled model's own)")
+    t.add_argument("--lr", type=_positive_float("--lr"), default=None, help="learning rate (default: 0.1, or a compiled model's own)")
     t.add_argument("--plot", metavar="OUT", help="plot trajectories, gradient norms and loss to OUT (.svg, .png, .pdf)")
     t.add_argument("--plot-layers", metavar="OUT", help="Keras models: mean/max |gradient| per layer at the first and last step")
     t.add_argument("--format", choices=("text", "json"), default="text", help="stdout format (default: text)")
@@ -196,11 +196,11 @@ def _add_graph_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--html", metavar="OUT", help="write a self-contained HTML report (table + graph)")
     g.add_argument("--view", choices=("flow", "full"), default="flow",
                    help="flow: only variable-to-loss paths, trivial ops contracted (default); full: every op")
-    g.add_argument("--collapse", type=int, metavar="DEPTH", default=None,
+    g.add_argument("--collapse", type=_positive_int("--collapse", minimum=0), metavar="DEPTH", default=None,
                    help="collapse name scopes deeper than DEPTH into single nodes (default: automatic)")
     g.add_argument("--focus", metavar="NAME",
                    help="draw only the paths from one variable (or scope) to the loss, fully expanded")
-    g.add_argument("--render-timeout", type=float, default=60.0, metavar="SECONDS",
+    g.add_argument("--render-timeout", type=_positive_seconds("--render-timeout"), default=60.0, metavar="SECONDS",
                    help="stop Graphviz layout after this long (default: 60)")
 
 
@@ -437,21 +437,43 @@ def _is_main_program() -> bool:
     return os.path.basename(sys.argv[0] if sys.argv else "") == "gradflow"
 
 
+def _run_model_command(args: argparse.Namespace) -> int:
+    if args.command == "train":
+        from .training import cli_train
+
+        _quiet_tensorflow()
+        return cli_train(args)
+    if args.command == "explain":
+        return _explain(args)
+    return _inspect(args)
+
+
+OUTPUT_ARGUMENTS = ("svg", "png", "pdf", "dot", "html", "json_out", "plot", "plot_layers")
+
+
+def _refuse_writing_over_the_model(args: argparse.Namespace) -> None:
+    """An output path that names the model file itself is a usage error (exit 2), before anything runs."""
+    from .writing import refuse_overwriting
+
+    model = getattr(args, "file", None)
+    if not model:
+        return
+    outputs = [getattr(args, name, None) for name in OUTPUT_ARGUMENTS]
+    outputs += list(getattr(args, "output", None) or []) if args.command != "docs" else []
+    refuse_overwriting([o for o in outputs if o], [model])
+
+
 def _run(args: argparse.Namespace) -> int:
     """One command; every exception becomes an exit code and a short message."""
     from .errors import Terminated
+    from .workers import exit_guard
 
     try:
-        if args.command == "train":
-            from .training import cli_train
-
-            _quiet_tensorflow()
-            return cli_train(args)
+        _refuse_writing_over_the_model(args)
         if args.command == "docs":
             return _docs(args)
-        if args.command == "explain":
-            return _explain(args)
-        return _inspect(args)
+        with exit_guard(f"the model file {getattr(args, 'file', '')}"):
+            return _run_model_command(args)
     except UserError as exc:
         _print_traceback_if(args.debug)
         _print_error(exc)

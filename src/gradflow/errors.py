@@ -15,7 +15,9 @@ The tree::
     │   ├── NoVariablesError       nothing to differentiate
     │   ├── RenderError            Graphviz missing or too slow; bad output path
     │   └── UsageError             an option that makes no sense here (--loss
-    │                              with a .py file, a bad -o suffix...)
+    │       │                      with a .py file, a bad -o suffix...)
+    │       └── ArgumentError      a bad argument to gradflow's Python API (also
+    │                              a ValueError and a TypeError, as Python's own)
     └── AnalysisMismatch           gradflow's graph analysis disagrees with
                                    TensorFlow's autodiff: a gradflow bug
 
@@ -37,6 +39,7 @@ __all__ = [
     "NoVariablesError",
     "RenderError",
     "UsageError",
+    "ArgumentError",
     "AnalysisMismatch",
     "Terminated",
 ]
@@ -98,6 +101,14 @@ class RenderError(UserError):
 
 class UsageError(UserError):
     """An option that makes no sense for this command or this kind of model file."""
+
+
+class ArgumentError(UsageError, ValueError, TypeError):
+    """A bad argument to gradflow's Python API: the wrong type or a value out of range.
+
+    Also a ``ValueError`` and a ``TypeError``, so code written against Python's
+    own conventions still catches it.
+    """
 
 
 class AnalysisMismatch(GradflowError):
