@@ -35,33 +35,29 @@ from .errors import (  # noqa: E402
     UsageError,
     UserError,
 )
-from .report import Blocker, Report, Status, StopGradientReport, VariableReport  # noqa: E402
+
+# Loaded on first use, so that ``import gradflow`` and ``gradflow --help`` stay light.
+_LAZY = {"inspect": "api", "inspect_file": "api", "train": "training", "Report": "report",
+         "Blocker": "schema", "Status": "schema", "StopGradientReport": "schema", "VariableReport": "schema"}
 
 
-def inspect(*args, **kwargs):  # noqa: D103 - documented in api.inspect
-    from .api import inspect as _inspect
+def __getattr__(name: str):
+    """The API and result types, imported on first use: ``gradflow.inspect`` is
+    :func:`gradflow.api.inspect` itself, ``gradflow.train`` :func:`gradflow.training.train`,
+    ``gradflow.Report`` :class:`gradflow.report.Report`, and so on."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gradflow' has no attribute {name!r}")
+    import importlib
 
-    return _inspect(*args, **kwargs)
-
-
-def inspect_file(*args, **kwargs):  # noqa: D103 - documented in api.inspect_file
-    from .api import inspect_file as _inspect_file
-
-    return _inspect_file(*args, **kwargs)
-
-
-def train(*args, **kwargs):  # noqa: D103 - documented in training.train
-    from .training import train as _train
-
-    return _train(*args, **kwargs)
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
 
-from .api import inspect as _api_inspect, inspect_file as _api_inspect_file  # noqa: E402
-from .training import train as _training_train  # noqa: E402
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
-inspect.__doc__ = _api_inspect.__doc__
-inspect_file.__doc__ = _api_inspect_file.__doc__
-train.__doc__ = _training_train.__doc__
 
 __all__ = [
     "__version__",

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Sequence
 from .errors import GradflowError, RenderError, UsageError, UserError
 from .tfquiet import after_tensorflow_import, before_tensorflow_import
 from .version import __version__
-from .writing import format_of
 
 if TYPE_CHECKING:
     from .report import Report
@@ -207,6 +206,8 @@ def _add_graph_arguments(p: argparse.ArgumentParser) -> None:
 
 def _graph_requests(args: argparse.Namespace) -> list[tuple[str, str]]:
     """(path, format) pairs asked for on the command line, in a stable order."""
+    from .writing import format_of
+
     requests = []
     for fmt in ("svg", "png", "pdf", "dot", "html"):
         path = getattr(args, fmt, None)

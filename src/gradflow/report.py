@@ -6,7 +6,6 @@ Frozen dataclasses, TF-free. ``Report.to_dict()`` is the contract's
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,6 +122,8 @@ class Report:
         return d
 
     def to_json(self, *, indent: int | None = 2) -> str:
+        import json
+
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     def to_dot(self, **options: Any) -> Any:
