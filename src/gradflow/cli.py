@@ -14,7 +14,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Sequence
 
-from .errors import GradflowError, RenderError, UsageError, UserError
+from .errors import GradflowError, RenderError, TrainOptionsError, UsageError, UserError
 from .tfquiet import after_tensorflow_import, before_tensorflow_import
 from .version import __version__
 
@@ -425,10 +425,8 @@ def _is_main_program() -> bool:
 
 def _run_model_command(args: argparse.Namespace) -> int:
     if args.command == "train":
-        from .training import cli_train
-
         before_tensorflow_import()
-        return cli_train(args)
+        return _train(args)
     if args.command == "explain":
         return _explain(args)
     return _inspect(args)
@@ -482,3 +480,39 @@ def _run(args: argparse.Namespace) -> int:
             "This is a gradflow bug. Re-run with --debug for the traceback and please report it."
         )
         return 3
+
+
+def _train(args: argparse.Namespace) -> int:
+    """``gradflow train``: parse-level checks, run, write outputs; returns the exit code."""
+    import time
+
+    from rich.console import Console
+
+    from .render.train_view import train_renderable
+    from .training import PLOT_SUFFIXES, check_options, train_file
+    from .writing import write_atomic
+
+    check_options(args.steps, args.optimizer, args.lr)
+    for option, path in (("--plot", args.plot), ("--plot-layers", args.plot_layers)):
+        if path and not path.lower().endswith(PLOT_SUFFIXES):
+            raise TrainOptionsError(f"{option} {path}: use a file name ending in .svg, .png or .pdf.")
+    # The user's module may print; stdout belongs to the report alone.
+    with contextlib.redirect_stdout(sys.stderr):
+        import tensorflow  # noqa: F401  (its start-up noise goes to stderr)
+
+        after_tensorflow_import()
+        report = train_file(args.file, target=args.target, inputs=args.inputs, steps=args.steps,
+                            optimizer=args.optimizer, lr=args.lr, progress=True)
+    start = time.perf_counter()
+    if args.plot:
+        report.plot(args.plot)
+    if args.plot_layers:
+        report.plot_layers(args.plot_layers)
+    report.timings["render_s"] = time.perf_counter() - start
+    if args.json_out:
+        write_atomic(args.json_out, report.to_json() + "\n")
+    if args.format == "json":
+        sys.stdout.write(report.to_json() + "\n")
+    else:
+        Console(highlight=False).print(train_renderable(report))
+    return 0

@@ -35,11 +35,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
 
 from .errors import InputsError, TraceError, TrainOptionsError, UserError
+from .render.text import number
 
 __all__ = [
     "train",
     "train_file",
-    "cli_train",
+    "check_options",
+    "PLOT_SUFFIXES",
     "TrainReport",
     "VariableRun",
     "WatchRun",
@@ -98,9 +100,9 @@ class OptimizerInfo:
             return "the file's own train_op"
         parts = [self.name]
         if self.learning_rate is not None:
-            parts.append(f"lr {_fmt(self.learning_rate)}")
+            parts.append(f"lr {number(self.learning_rate)}")
         if self.weight_decay:
-            parts.append(f"weight decay {_fmt(self.weight_decay)}")
+            parts.append(f"weight decay {number(self.weight_decay)}")
         text = parts[0] + (f" ({', '.join(parts[1:])})" if len(parts) > 1 else "")
         if self.origin == "model":
             text += ", the model's own"
@@ -368,10 +370,14 @@ class TrainReport:
         return figure_svg(self.figure())
 
     def __rich__(self) -> Any:
+        from .render.train_view import train_renderable
+
         return train_renderable(self)
 
     def __str__(self) -> str:
         from rich.console import Console
+
+        from .render.train_view import train_renderable
 
         console = Console(width=110, color_system=None, force_terminal=False)
         with console.capture() as capture:
@@ -381,16 +387,6 @@ class TrainReport:
 
 # ---------------------------------------------------------------------------
 # Numbers
-
-
-def _fmt(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if value == 0:
-        return "0"
-    return f"{value:.3g}"
 
 
 def _shortener(dtype: str) -> Callable[[float], float] | None:
@@ -467,7 +463,7 @@ def judge(*, verdict: str, static: str | None, trained: bool, grad_norms: Sequen
             if not grads or max(grads) == 0:
                 return False, ("inspect finds a nonzero gradient on the example inputs, but it was zero at "
                                "every training step: the zero comes from the training batches or the values reached")
-            return False, (f"it has a gradient (max norm {_fmt(max(grads))}) but never changed: every update "
+            return False, (f"it has a gradient (max norm {number(max(grads))}) but never changed: every update "
                            "was below its float precision (raise the learning rate), or the optimizer skipped it")
         return False, _diverged_text(first_nonfinite_grad_step, first_nonfinite_value_step,
                                      "its gradient was finite on the example inputs, but training diverged")
@@ -479,7 +475,7 @@ def judge(*, verdict: str, static: str | None, trained: bool, grad_norms: Sequen
                 return False, (f"its gradient is zero on the example inputs but nonzero at step {nonzero_step}: "
                                "the zero holds only for those inputs or those values")
             if weight_decay:
-                return False, (f"its gradient is all zero, yet weight decay ({_fmt(weight_decay)}) shrinks it at "
+                return False, (f"its gradient is all zero, yet weight decay ({number(weight_decay)}) shrinks it at "
                                "every step: the optimizer decays every variable that has a gradient tensor, even a zero one")
             return False, _other_writer_text("its gradient is all zero, yet it moved", writers, writer_text, train_op)
         return False, _diverged_text(first_nonfinite_grad_step, first_nonfinite_value_step,
@@ -735,7 +731,7 @@ def _split_batch(target: Any, batch: Any, label: str) -> tuple[tuple, dict]:
 # Optimizers
 
 
-def _check_options(steps: Any, optimizer: Any, lr: Any) -> None:
+def check_options(steps: Any, optimizer: Any, lr: Any) -> None:
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise TrainOptionsError(f"--steps must be a whole number of at least 1; got {steps!r}.")
     if isinstance(optimizer, str) and optimizer not in OPTIMIZERS:
@@ -1354,7 +1350,7 @@ def train(target: Any, *example_args: Any, steps: int = DEFAULT_STEPS, optimizer
     from .api import timed
     from .loading import python_target, tf_state_guard
 
-    _check_options(steps, optimizer, lr)
+    check_options(steps, optimizer, lr)
     timings = {k: 0.0 for k in TIMING_KEYS}
     with tf_state_guard():
         with timed(timings, "load_s"):
@@ -1363,7 +1359,9 @@ def train(target: Any, *example_args: Any, steps: int = DEFAULT_STEPS, optimizer
             source = _Batches(batches, label="batches") if batches is not None else None
         setup = _Setup(target=tgt, refs=[], static=None, steps=steps, batches=source, optimizer=optimizer,
                        lr=lr, watch=watch, train_op=train_op, progress=None, notes=[])
-        with _progress(steps, progress) as callback:
+        from .render.train_view import progress_bar
+
+        with progress_bar(steps, progress) as callback:
             setup.progress = callback
             try:
                 return _run(setup, timings)
@@ -1400,7 +1398,7 @@ def train_file(path: str, *, target: str | None = None, inputs: str | None = Non
     from .api import timed
     from .loading import tf_state_guard
 
-    _check_options(steps, optimizer, lr)
+    check_options(steps, optimizer, lr)
     timings = {k: 0.0 for k in TIMING_KEYS}
     with tf_state_guard():
         with timed(timings, "load_s"):
@@ -1411,7 +1409,9 @@ def train_file(path: str, *, target: str | None = None, inputs: str | None = Non
         train_op = getattr(module, TRAIN_OP_ATTR, None) if tgt.kind == "tf1" else None
         setup = _Setup(target=tgt, refs=[], static=None, steps=steps, batches=batches, optimizer=optimizer,
                        lr=lr, watch=watch, train_op=train_op, progress=None, notes=[])
-        with _progress(steps, progress) as callback:
+        from .render.train_view import progress_bar
+
+        with progress_bar(steps, progress) as callback:
             setup.progress = callback
             return _run(setup, timings)
 
@@ -1450,140 +1450,3 @@ def _load(path: str, *, target: str | None, inputs: str | None) -> tuple[Any, _B
     tgt = make_target(obj, name=name, source=path, module=module, inputs=value, has_inputs=has_inputs,
                       inputs_label=label, variables=variables)
     return tgt, batches, module
-
-
-@contextlib.contextmanager
-def _progress(steps: int, enabled: bool) -> Iterator[Callable[[int, float], None] | None]:
-    """A rich progress bar on stderr (step, loss, time left), or nothing."""
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    console = Console(stderr=True)
-    columns = (
-        TextColumn("step"),
-        MofNCompleteColumn(),
-        BarColumn(),
-        TextColumn("loss {task.fields[loss]}"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task("train", total=steps, loss="-")
-
-        def update(step: int, loss: float) -> None:
-            bar.update(task, completed=step, loss=_fmt(loss))
-
-        yield update
-
-
-# ---------------------------------------------------------------------------
-# Terminal view
-
-
-def train_renderable(report: TrainReport) -> Any:
-    """The terminal view: header, one row per variable, flagged disagreements, summary."""
-    from rich.console import Group
-    from rich.markup import escape
-    from rich.table import Table
-    from rich.text import Text
-
-    from .render.terminal import title_line
-    from .render.theme import style_of
-
-    header = title_line("gradflow train", report.source, report.target, report.kind)
-    loss = report.loss
-    header.append(f"\n{report.steps} step{'s' if report.steps != 1 else ''} of {report.optimizer.describe()}"
-                  f"  ·  loss {_fmt(loss[0])} → {_fmt(loss[-1])}", style="dim")
-    header.append(f"\nbatches: {report.batches}", style="dim")
-
-    table = Table(show_edge=False, header_style="bold", pad_edge=False)
-    longest = max((len(run.name) for run in report.variables), default=8)
-    # On a narrow terminal the names fold; the verdict never does.
-    table.add_column("variable", overflow="fold", min_width=min(max(longest, 8), 9))
-    table.add_column("inspect", no_wrap=True, min_width=9)
-    table.add_column("start", justify="right", no_wrap=True)
-    table.add_column("end", justify="right", no_wrap=True)
-    table.add_column("change", justify="right", no_wrap=True)
-    table.add_column("max ‖g‖", justify="right", no_wrap=True)
-    table.add_column("verdict", no_wrap=True, min_width=10)
-    for run in report.variables:
-        status = Text("-")
-        if run.static_status:
-            st = style_of(run.static_status)
-            status = Text(f"{st.symbol} {st.label}", style=st.colour)
-        if run.size == 1:
-            start, end = _fmt(run.values[0][0]), _fmt(run.values[-1][0])
-        else:
-            start, end = _fmt(run.start_norm), _fmt(run.end_norm)
-        if not run.agrees:
-            verdict = Text(f"⚠ {run.verdict}", style="bold " + style_of("blocked").colour)
-        elif not run.trained:
-            verdict = Text(f"· {run.verdict}", style="dim")
-        else:
-            verdict = Text(f"✓ {run.verdict}", style="bold")
-        table.add_row(
-            escape(run.name), status, start, end, _fmt(run.delta_norm),
-            _fmt(run.max_grad_norm) if run.grad_norms is not None else "none",
-            verdict,
-        )
-    parts: list = [header, Text(), table]
-    flagged = report.disagreements
-    if flagged:
-        parts.append(Text())
-        for run in flagged:
-            line = Text("⚠ ", style="bold " + style_of("blocked").colour)
-            line.append(run.name, style="bold")
-            line.append(f" ({run.static_status or 'no static verdict'} → {run.verdict}): {run.explanation}")
-            parts.append(line)
-    if report.first_nonfinite_step is not None:
-        parts.append(Text(f"first NaN/Inf in the loss or a gradient at step {report.first_nonfinite_step}",
-                          style=style_of("nonfinite").colour))
-    for note in report.notes:
-        parts.append(Text(f"note: {note}", style="yellow"))
-    parts.append(Text())
-    parts.append(Text("start, end: the value of a scalar, else its norm ‖v‖; change: ‖end − start‖; "
-                      "max ‖g‖: the largest gradient norm\n"
-                      "✓ as inspect predicts   ⚠ flagged: not what inspect predicts   "
-                      "· not trained by the optimizer", style="dim"))
-    parts.append(Text(report.headline(), style="bold"))
-    return Group(*parts)
-
-
-# ---------------------------------------------------------------------------
-# Command line
-
-
-def cli_train(args: Any) -> int:
-    """``gradflow train``: parse-level checks, run, write outputs; returns the exit code."""
-    from rich.console import Console
-
-    from .outputs import write_atomic
-
-    _check_options(args.steps, args.optimizer, args.lr)
-    for option, path in (("--plot", args.plot), ("--plot-layers", args.plot_layers)):
-        if path and not path.lower().endswith(PLOT_SUFFIXES):
-            raise TrainOptionsError(f"{option} {path}: use a file name ending in .svg, .png or .pdf.")
-    # The user's module may print; stdout belongs to the report alone.
-    with contextlib.redirect_stdout(sys.stderr):
-        import tensorflow  # noqa: F401  (its start-up noise goes to stderr)
-
-        from .tfquiet import after_tensorflow_import
-
-        after_tensorflow_import()
-        report = train_file(args.file, target=args.target, inputs=args.inputs, steps=args.steps,
-                            optimizer=args.optimizer, lr=args.lr, progress=True)
-    start = time.perf_counter()
-    if args.plot:
-        report.plot(args.plot)
-    if args.plot_layers:
-        report.plot_layers(args.plot_layers)
-    report.timings["render_s"] = time.perf_counter() - start
-    if args.json_out:
-        write_atomic(args.json_out, report.to_json() + "\n")
-    if args.format == "json":
-        sys.stdout.write(report.to_json() + "\n")
-    else:
-        Console(highlight=False).print(train_renderable(report))
-    return 0

@@ -13,10 +13,11 @@ passes through one of these before it reaches an output.
 from __future__ import annotations
 
 import html
+import math
 import re
 import unicodedata
 
-__all__ = ["visible", "html_text", "markdown_text", "markdown_code", "rich_text"]
+__all__ = ["visible", "html_text", "markdown_text", "markdown_code", "rich_text", "number"]
 
 # Bidi embeddings, overrides and isolates, the directional marks, and the
 # invisible format characters that can hide or reorder text.
@@ -121,3 +122,19 @@ def rich_text(text: object, *, newlines: bool = True) -> str:
     from rich.markup import escape
 
     return escape(visible(text, newlines=newlines))
+
+
+def number(value: float | None) -> str:
+    """A number in three significant digits; ``-`` for None, ``nan``/``inf``/``-inf`` as words.
+
+    Examples:
+        >>> number(0.087412), number(None), number(float("-inf")), number(0.0)
+        ('0.0874', '-', '-inf', '0')
+    """
+    if value is None:
+        return "-"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if value == 0:
+        return "0"
+    return f"{value:.3g}"
