@@ -19,7 +19,7 @@ import os
 import sys
 import types
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Literal
+from typing import Any, Callable, Iterator, Literal
 
 from .errors import InputsError, ModelFileError, ModelImportError, TargetError
 from .sources import format_user_traceback
@@ -494,7 +494,8 @@ def summarize(value: Any) -> str:
 # The whole stage
 
 
-def load_file(path: str, *, target: str | None = None, inputs: str | None = None) -> Target:
+def load_file(path: str, *, target: str | None = None, inputs: str | None = None,
+              fallback_inputs: Callable[[types.ModuleType, Any], tuple[str, Any] | None] | None = None) -> Target:
     """Import a model file and pick its target and inputs (the contract's rules).
 
     Args:
@@ -502,6 +503,9 @@ def load_file(path: str, *, target: str | None = None, inputs: str | None = None
         target: ``--target NAME``, or None for the default order.
         inputs: ``--inputs NAME``, or None for ``example_inputs`` (``example_feed``
             for a TF1 graph target).
+        fallback_inputs: when the module has no such attribute, called with the
+            module and the target object; a ``(label, inputs)`` pair it returns
+            stands in (``gradflow train``: the first of ``example_batches``).
 
     Raises:
         UserError: a subclass naming the problem and its fix.
@@ -513,6 +517,11 @@ def load_file(path: str, *, target: str | None = None, inputs: str | None = None
     if inputs is not None and not hasattr(module, inputs):
         raise InputsError(f"{path} has no attribute `{inputs}` (given with --inputs). Define it or drop --inputs.")
     label = inputs or (DEFAULT_FEED if is_graph_tensor(obj) else DEFAULT_INPUTS)
+    has_inputs, value = hasattr(module, label), getattr(module, label, None)
+    if not has_inputs and fallback_inputs is not None:
+        fallback = fallback_inputs(module, obj)
+        if fallback is not None:
+            (label, value), has_inputs = fallback, True
     variables = getattr(module, "variables", None)
     if variables is not None and not isinstance(variables, (list, tuple)):
         variables = None  # e.g. `from tensorflow import variables`; only a list replaces the search
@@ -521,8 +530,8 @@ def load_file(path: str, *, target: str | None = None, inputs: str | None = None
         name=name,
         source=path,
         module=module,
-        inputs=getattr(module, label, None),
-        has_inputs=hasattr(module, label),
+        inputs=value,
+        has_inputs=has_inputs,
         inputs_label=label,
         variables=variables,
     )

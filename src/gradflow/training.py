@@ -1419,34 +1419,30 @@ def train_file(path: str, *, target: str | None = None, inputs: str | None = Non
 def _load(path: str, *, target: str | None, inputs: str | None) -> tuple[Any, _Batches | None, Any]:
     """``loading.load_file``, plus ``example_batches``: its first batch stands in for missing example inputs."""
     import keras
-
-    from .loading import (DEFAULT_FEED, DEFAULT_INPUTS, choose_target, import_model_file, is_graph_tensor,
-                          make_target)
-
     import tensorflow as tf
+
+    from .loading import is_graph_tensor, load_file
 
     keras.utils.set_random_seed(SEED)
     # A TF1 file builds into the process's default graph; a fresh one keeps a
     # second TF1 file (in the same process) from colliding with the first's names.
     with contextlib.suppress(AssertionError):  # inside someone's `with graph.as_default()`
         tf.compat.v1.reset_default_graph()
-    module = import_model_file(path)
-    name, obj = choose_target(module, target, path)
-    if inputs is not None and not hasattr(module, inputs):
-        raise InputsError(f"{path} has no attribute `{inputs}` (given with --inputs). Define it or drop --inputs.")
-    label = inputs or (DEFAULT_FEED if is_graph_tensor(obj) else DEFAULT_INPUTS)
-    batches = None
-    if hasattr(module, BATCHES_ATTR):
-        batches = _Batches(getattr(module, BATCHES_ATTR), label=BATCHES_ATTR)
-    has_inputs = hasattr(module, label)
-    value = getattr(module, label, None)
-    if not has_inputs and batches is not None:
-        value, has_inputs, label = batches.first(), True, f"{BATCHES_ATTR}[0]"
+    found: dict[str, _Batches] = {}
+
+    def batches_of(module: Any) -> _Batches | None:
+        if "batches" not in found and hasattr(module, BATCHES_ATTR):
+            found["batches"] = _Batches(getattr(module, BATCHES_ATTR), label=BATCHES_ATTR)
+        return found.get("batches")
+
+    def first_batch(module: Any, obj: Any) -> tuple[str, Any] | None:
+        batches = batches_of(module)
+        if batches is None:
+            return None
+        value = batches.first()
         if not is_graph_tensor(obj) and not isinstance(value, (tuple, dict)):
             value = (value,)
-    variables = getattr(module, "variables", None)
-    if variables is not None and not isinstance(variables, (list, tuple)):
-        variables = None
-    tgt = make_target(obj, name=name, source=path, module=module, inputs=value, has_inputs=has_inputs,
-                      inputs_label=label, variables=variables)
-    return tgt, batches, module
+        return f"{BATCHES_ATTR}[0]", value
+
+    tgt = load_file(path, target=target, inputs=inputs, fallback_inputs=first_batch)
+    return tgt, batches_of(tgt.module), tgt.module
