@@ -1,0 +1,58 @@
+"""Expected vs suspicious: which variables are meant not to learn, and --fail-on --ignore-expected."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from gradflow.analysis import PathCount
+from gradflow.cuts import Cut, CutKind
+from gradflow.fixes import SHAPE, SOFT, body_of, fix_for
+from gradflow.render.terminal import render_text
+from gradflow.report import Blocker, Report, Status, StopGradientReport, VariableReport
+from gradflow.sources import Location
+
+from conftest import EXAMPLES, ROOT
+
+MISTAKES = EXAMPLES / "mistakes"
+
+
+@pytest.fixture(autouse=True)
+def _at_root(monkeypatch):
+    monkeypatch.chdir(ROOT)
+
+
+def inspect(path):
+    import gradflow
+
+    return gradflow.inspect_file(os.path.relpath(path, ROOT), strict=True)
+
+
+# -- expected vs suspicious ----------------------------------------------------
+def test_expected_fields():
+    from gradflow.verdict import expectation
+
+    sg = Blocker("sg", "StopGradient", Location("m.py", 3), "tf.stop_gradient", "stop_gradient")
+    am = Blocker("am", "ArgMax", Location("m.py", 4), "ArgMax has no gradient", "integer_output")
+    assert expectation(Status.FLOWS, True, ()) == (None, "")
+    assert expectation(Status.BLOCKED, True, (sg,))[0] is True
+    assert "frozen on purpose" in expectation(Status.BLOCKED, True, (sg,))[1]
+    assert expectation(Status.BLOCKED, True, (sg, am))[0] is False
+    assert expectation(Status.BLOCKED, True, (am,))[0] is False
+    assert expectation(Status.DISCONNECTED, True, ())[0] is False
+    assert "unused head" in expectation(Status.DISCONNECTED, True, ())[1]
+    assert expectation(Status.DISCONNECTED, False, ())[0] is True
+    assert expectation(Status.ZERO, False, ())[0] is True
+
+
+def test_fail_on_ignores_expected_only_when_asked(run_cli):
+    proc = run_cli("inspect", "examples/stop_gradient.py", "--format", "json", "--fail-on", "blocked",
+                   "--ignore-expected")
+    assert proc.returncode == 0, proc.stderr
+    assert "ignored expected (--ignore-expected): w2 (blocked), w3 (blocked)" in proc.stderr
+    v = {x["name"]: x for x in __import__("json").loads(proc.stdout)["variables"]}
+    assert v["w2"]["expected"] is True and "frozen on purpose" in v["w2"]["expected_reason"]
+    assert v["w1"]["expected"] is None
+    proc = run_cli("inspect", "examples/stop_gradient.py", "--fail-on", "blocked")
+    assert proc.returncode == 1  # the contract: any trainable match fails
