@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import TraceError
+from .errors import TraceError, first_line
 from .sources import format_user_traceback
 
 __all__ = ["GradFacts", "AutodiffResult", "compute_gradients"]
@@ -77,17 +77,17 @@ def _tape_gradients(trace: Any) -> AutodiffResult:
                 tape.watch(ref.var)
             loss = trace.concrete(*trace.call_args, **trace.call_kwargs)
     except LookupError as exc:  # building the backward function failed: an autodiff error
-        return AutodiffResult({}, error=f"{type(exc).__name__}: {_first_line(exc)}")
+        return AutodiffResult({}, error=f"{type(exc).__name__}: {first_line(exc)}")
     except Exception as exc:  # the user's ops failed at run time
         raise TraceError(
             f"running target `{trace.target.name}` on its example inputs raised "
-            f"{type(exc).__name__}: {_first_line(exc)}. Fix the model file or its example inputs.",
+            f"{type(exc).__name__}: {first_line(exc)}. Fix the model file or its example inputs.",
             user_traceback=format_user_traceback(exc),
         ) from exc
     try:
         grads = tape.gradient(loss, [r.var for r in refs])
     except (LookupError, ValueError, TypeError) as exc:
-        return AutodiffResult({}, error=f"{type(exc).__name__}: {_first_line(exc)}")
+        return AutodiffResult({}, error=f"{type(exc).__name__}: {first_line(exc)}")
     facts = {r.name: GradFacts(True) for r in trace.variables}
     for ref, grad in zip(refs, grads):
         facts[ref.name] = _facts(grad)
@@ -110,7 +110,7 @@ def _tf1_gradients(trace: Any) -> AutodiffResult:
             # resource variable's handle (ReadVariableOp passes the gradient to it).
             grads = tf.compat.v1.gradients(trace.loss, [r.var for r in refs])
         except (LookupError, ValueError, TypeError) as exc:
-            return AutodiffResult({}, error=f"{type(exc).__name__}: {_first_line(exc)}")
+            return AutodiffResult({}, error=f"{type(exc).__name__}: {first_line(exc)}")
         if trace.target.origin == "graphdef":
             facts = {r.name: GradFacts(True) for r in trace.variables}
             facts.update((ref.name, GradFacts(g is None)) for ref, g in zip(refs, grads))
@@ -130,7 +130,7 @@ def _tf1_gradients(trace: Any) -> AutodiffResult:
     except Exception as exc:  # the user's graph failed at run time
         raise TraceError(
             f"running the graph of `{trace.target.name}` on its feeds raised "
-            f"{type(exc).__name__}: {_first_line(exc)}. Fix the graph or `example_feed`.",
+            f"{type(exc).__name__}: {first_line(exc)}. Fix the graph or `example_feed`.",
             user_traceback=format_user_traceback(exc),
         ) from exc
     for (ref, _), value in zip(present, values[1:]):
@@ -170,8 +170,3 @@ def _scalar(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
 
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    lines = [line for line in text.splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__

@@ -23,10 +23,10 @@ if TYPE_CHECKING:
 
 __all__ = ["main", "build_parser"]
 
-STATUSES = ("flows", "zero", "nonfinite", "blocked", "disconnected")
-
 
 def _status_list(text: str) -> tuple[str, ...]:
+    from .schema import STATUS_WORDS as STATUSES
+
     items = tuple(s.strip() for s in text.split(",") if s.strip())
     bad = [s for s in items if s not in STATUSES]
     if bad or not items:
@@ -281,11 +281,12 @@ def _inspect(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from .explain import explain_renderable, select
+    from .explain import explain_renderable
+    from .schema import select
 
     report = _load_report(args)
     try:
-        chosen = select(report, args.variables)
+        chosen = select(report.variables, args.variables)
     except KeyError as exc:
         raise UsageError(str(exc.args[0])) from None
     if args.svg:

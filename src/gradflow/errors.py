@@ -50,6 +50,12 @@ __all__ = [
 ]
 
 
+def first_line(exc: BaseException) -> str:
+    """The first non-blank line of an exception's message (its type's name when there is none)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
 class GradflowError(Exception):
     """Base class of every error gradflow raises on purpose."""
 

@@ -7,17 +7,17 @@ where each one is cut (reason and fix), and the gradient norm.
 
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from .fixes import fix_for
+from .schema import select, shape_text
 
 if TYPE_CHECKING:
     from .report import Report, VariableReport
 
-__all__ = ["CutPoint", "PathInfo", "Explanation", "explain", "select", "explain_renderable"]
+__all__ = ["CutPoint", "PathInfo", "Explanation", "explain", "explain_renderable"]
 
 SKIPPED = frozenset({"loop", "custom_forward"})
 PATH_LIMIT = 200  # paths enumerated per variable; the report's count says how many there are
@@ -62,25 +62,6 @@ class Explanation:
 
     def __rich__(self) -> Any:
         return explanation_renderable(self)
-
-
-def select(report: "Report", patterns: str | list[str]) -> list["VariableReport"]:
-    """The variables named by ``patterns`` (exact names or glob patterns), in report order.
-
-    Raises:
-        KeyError: a pattern matches nothing; the message lists the names.
-    """
-    if isinstance(patterns, str):
-        patterns = [patterns]
-    chosen: list = []
-    for pat in patterns:
-        hits = [v for v in report.variables if v.name == pat] or [
-            v for v in report.variables if fnmatch.fnmatchcase(v.name, pat)]
-        if not hits:
-            names = ", ".join(v.name for v in report.variables)
-            raise KeyError(f"no variable matches {pat!r}; variables: {names}")
-        chosen.extend(v for v in hits if v not in chosen)
-    return chosen
 
 
 def _cut_point(G: Any, node: str, report: "Report", shields: dict) -> CutPoint:
@@ -201,7 +182,7 @@ def explanation_renderable(exp: Explanation) -> Any:
     head.append(v.name, style="bold")
     head.append("  ")
     head.append(f"{st.symbol} {st.label}", style=f"bold {st.colour}")
-    shape = "?" if v.shape is None else "[" + ", ".join("?" if d is None else str(d) for d in v.shape) + "]"
+    shape = shape_text(v.shape)
     norm = "-" if v.grad_norm is None else f"{v.grad_norm:.3g}"
     head.append(f"  {shape} {v.dtype}  {'trainable' if v.trainable else 'not trainable'}  grad norm {norm}",
                 style="dim")
@@ -268,7 +249,7 @@ def explain_renderable(report: "Report", patterns: str | list[str]) -> Any:
     from rich.text import Text
 
     parts: list[Any] = []
-    for i, v in enumerate(select(report, patterns)):
+    for i, v in enumerate(select(report.variables, patterns)):
         if i:
             parts.append(Text())
         parts.append(explanation_renderable(explain(report, v.name)))

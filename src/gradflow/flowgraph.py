@@ -56,6 +56,7 @@ import networkx as nx
 
 from .cuts import input_via, is_backpropagatable
 from .sources import Location, LocationResolver
+from .schema import shape_text
 
 __all__ = ["FlowGraph", "build_flowgraph", "CALL_TYPES"]
 
@@ -252,9 +253,7 @@ def _location(op: Any, resolver: LocationResolver) -> Location | None:
 
 
 def _shape(shape: Any) -> str:
-    if shape.rank is None:
-        return "<unknown>"
-    return "[" + ", ".join("?" if d is None else str(d) for d in shape.as_list()) + "]"
+    return shape_text(None if shape.rank is None else shape.as_list(), unknown="<unknown>")
 
 
 def build_flowgraph(trace: Any) -> tuple[FlowGraph, dict[str, Any]]:

@@ -23,7 +23,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ModelFileError, NoVariablesError, TargetError, UsageError
+from .errors import ModelFileError, NoVariablesError, TargetError, UsageError, first_line
 from .loading import SEED, Origin, Target, describe, is_tf_function, load_file, summarize, synthesize_value
 
 __all__ = ["GraphVariable", "model_format", "check_options", "load_model", "load_saved_model", "load_graph_def",
@@ -145,7 +145,7 @@ def load_saved_model(path: str, function: str | None) -> Target:
         root = tf.saved_model.load(path)
     except Exception as exc:  # noqa: BLE001 - a corrupt or incompatible SavedModel
         raise ModelFileError(
-            f"{path} could not be loaded as a SavedModel: {_first_line(exc)}. "
+            f"{path} could not be loaded as a SavedModel: {first_line(exc)}. "
             "Give a directory written by tf.saved_model.save (or a Keras model.export)."
         ) from exc
     concrete, others = _pick_concrete(_exported_function(root, function, path), function, path)
@@ -343,7 +343,7 @@ def load_graph_def(path: str, loss: str | None) -> Target:
             tf.compat.v1.import_graph_def(graph_def, name="")
         except Exception as exc:  # noqa: BLE001 - an unknown op, a broken input...
             raise ModelFileError(
-                f"{path} could not be imported into a tf.Graph: {_first_line(exc)}. Give a GraphDef "
+                f"{path} could not be imported into a tf.Graph: {first_line(exc)}. Give a GraphDef "
                 "written by tf.io.write_graph with this TensorFlow's ops."
             ) from exc
     tensor = _loss_tensor(graph, loss, path)
@@ -389,7 +389,7 @@ def _read_graph_def(path: str) -> Any:
             graph_def = parse()
             break
         except (message.DecodeError, text_format.ParseError, UnicodeDecodeError, ValueError) as exc:
-            errors.append(_first_line(exc))
+            errors.append(first_line(exc))
     if graph_def is None or not graph_def.node:
         why = errors[0] if graph_def is None else "it holds no ops"
         raise ModelFileError(
@@ -515,7 +515,3 @@ def _listing(names: list[str]) -> str:
     more = f" (+{len(names) - MAX_LISTED} more)" if len(names) > MAX_LISTED else ""
     return ", ".join(names[:MAX_LISTED]) + more
 
-
-def _first_line(exc: BaseException) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__

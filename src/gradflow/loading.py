@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterator, Literal
 
 from .errors import InputsError, ModelFileError, ModelImportError, TargetError
 from .sources import format_user_traceback
+from .schema import shape_text
 
 __all__ = ["Target", "load_file", "make_target", "python_target", "tf_state_guard", "DEFAULT_TARGETS"]
 
@@ -476,9 +477,8 @@ def summarize(value: Any) -> str:
         shape = getattr(v, "shape", None)
         dtype = getattr(v, "dtype", None)
         if shape is not None and dtype is not None:
-            dims = ", ".join("?" if d is None else str(d) for d in tuple(shape))
             dname = getattr(dtype, "name", None) or str(dtype)
-            return f"{dname}[{dims}]"
+            return f"{dname}{shape_text(tuple(shape))}"
         text = repr(v)
         return text if len(text) <= 24 else text[:21] + "..."
 

@@ -8,12 +8,14 @@ here, so drawing a report never pulls in the analysis.
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, Sequence
 
 __all__ = ["SCHEMA", "NO_NUMERIC_CHECK", "Status", "CutKind", "Location", "PathCount", "Blocker", "VariableReport",
-           "StopGradientReport", "OpRef", "LossValue", "find_by_name"]
+           "StopGradientReport", "OpRef", "LossValue", "find_by_name", "select", "shape_text",
+           "STATUS_WORDS", "PROBLEM_WORDS"]
 
 SCHEMA = "gradflow.report/1"
 # What every view says when ``Report.numeric`` is False (the notes say why).
@@ -83,6 +85,11 @@ class CutKind(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+# The status words in the contract's order, and those that are a problem in the order reports list them.
+STATUS_WORDS = tuple(s.value for s in Status)
+PROBLEM_WORDS = tuple(s.value for s in (Status.BLOCKED, Status.DISCONNECTED, Status.ZERO, Status.NONFINITE))
 
 
 @dataclass(frozen=True)
@@ -176,6 +183,43 @@ class VariableReport:
             **({"numeric_cause": self.numeric_cause.to_dict()} if self.numeric_cause else {}),
             **({"layer": self.layer, "layer_class": self.layer_class} if self.layer is not None else {}),
         }
+
+
+def shape_text(dims: Sequence[int | None] | None, unknown: str = "?") -> str:
+    """A shape as the reports write it: ``[2, ?, 3]``; ``unknown`` when the rank is not known.
+
+    Examples:
+        >>> shape_text((2, None, 3)), shape_text(None), shape_text(()), shape_text(None, "[...]")
+        ('[2, ?, 3]', '?', '[]', '[...]')
+    """
+    if dims is None:
+        return unknown
+    return "[" + ", ".join("?" if d is None else str(d) for d in dims) + "]"
+
+
+def select(items: Any, patterns: str | Sequence[str]) -> list:
+    """The items (anything with a ``name``) that ``patterns`` name, in the items' order.
+
+    A pattern is an exact name or else an :mod:`fnmatch` glob (``"dense/*"``).
+
+    Raises:
+        KeyError: a pattern matches nothing; the message lists the names.
+
+    Examples:
+        >>> from types import SimpleNamespace as N
+        >>> [v.name for v in select([N(name="a/w"), N(name="a/b"), N(name="c")], ["c", "a/*"])]
+        ['c', 'a/w', 'a/b']
+    """
+    items = list(items)
+    chosen: list = []
+    for pattern in [patterns] if isinstance(patterns, str) else patterns:
+        hits = [item for item in items if item.name == pattern] or [
+            item for item in items if fnmatch.fnmatchcase(item.name, pattern)]
+        if not hits:
+            names = ", ".join(item.name for item in items)
+            raise KeyError(f"no variable matches {pattern!r}; variables: {names}")
+        chosen.extend(item for item in hits if item not in chosen)
+    return chosen
 
 
 def find_by_name(items: Any, name: str) -> Any:

@@ -42,13 +42,14 @@ from typing import Callable, Iterable, Sequence
 from .errors import NoModelsError, UsageError, UserError
 from .render.text import html_text as _esc
 from .render.text import markdown_code, markdown_text, visible
+from .schema import PROBLEM_WORDS, shape_text
 
 __all__ = ["find_models", "build_site", "check_output_dir", "page_names", "SiteResult", "PageResult",
            "DEFAULT_TIMEOUT"]
 
 DEFAULT_TIMEOUT = 600.0  # seconds one model may take before its worker is killed
 
-PROBLEM_STATUSES = ("blocked", "disconnected", "zero", "nonfinite")
+PROBLEM_STATUSES = PROBLEM_WORDS
 STATUSES = ("flows",) + PROBLEM_STATUSES
 
 
@@ -201,7 +202,7 @@ def _markdown(report, svg_name: str) -> str:
               "| variable | shape | dtype | trainable | status | grad norm | why |",
               "|---|---|---|---|---|---|---|"]
     for v in report.variables:
-        shape = "?" if v.shape is None else "[" + ", ".join("?" if d is None else str(d) for d in v.shape) + "]"
+        shape = shape_text(v.shape)
         norm = "-" if v.grad_norm is None else f"{v.grad_norm:.3g}"
         lines.append(f"| {code(v.name)} | {cell(shape)} | {cell(v.dtype)} | {'yes' if v.trainable else 'no'} | "
                      f"{cell(v.status.value)} | {cell(norm)} | {cell(v.why)} |")

@@ -23,16 +23,15 @@ tests a ``gradflow`` fixture: ``gradflow.assert_gradients(...)``,
 
 from __future__ import annotations
 
-import fnmatch
 from typing import TYPE_CHECKING, Any, Iterable
+
+from .schema import STATUS_WORDS, select
 
 if TYPE_CHECKING:
     from .report import Report, VariableReport
 
 __all__ = ["assert_gradients", "GradflowFixture"]
 
-_STATUSES = ("flows", "zero", "nonfinite", "blocked", "disconnected")
-_GLOB_CHARS = set("*?[")
 
 
 def _as_list(value: str | Iterable[str] | None) -> list[str]:
@@ -41,14 +40,6 @@ def _as_list(value: str | Iterable[str] | None) -> list[str]:
     if isinstance(value, str):
         return [value]
     return list(value)
-
-
-def _matches(pattern: str, names: list[str]) -> list[str]:
-    if pattern in names:
-        return [pattern]
-    if not _GLOB_CHARS & set(pattern):
-        return []
-    return [n for n in names if fnmatch.fnmatchcase(n, pattern)]
 
 
 def explain(v: "VariableReport") -> str:
@@ -64,14 +55,14 @@ def explain(v: "VariableReport") -> str:
 
 def check_report(report: "Report", expected: dict[str, list[str]]) -> list[str]:
     """The failures of ``report`` against ``{status: [names or patterns]}``, as messages."""
-    names = [v.name for v in report.variables]
     by_name = {v.name: v for v in report.variables}
     problems: list[str] = []
     seen: dict[str, str] = {}
-    for status in _STATUSES:
+    for status in STATUS_WORDS:
         for pattern in expected.get(status, []):
-            hits = _matches(pattern, names)
-            if not hits:
+            try:
+                hits = [v.name for v in select(report.variables, pattern)]
+            except KeyError:
                 problems.append(f"{pattern!r} (expected {status}) matches no variable")
                 continue
             for name in hits:

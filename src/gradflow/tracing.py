@@ -19,6 +19,7 @@ from typing import Any
 from .errors import InputsError, LossError, NoVariablesError, TraceError
 from .loading import SEED, Target, record_variable_creation, synthesize_value
 from .sources import format_user_traceback
+from .schema import shape_text
 
 __all__ = ["Trace", "VariableRef", "trace", "variable_display_name", "keras_loss_function"]
 
@@ -253,9 +254,7 @@ def _check_signature(target: Target, fn: Any, args: tuple) -> None:
 
 
 def _dims(shape: Any) -> str:
-    if shape.rank is None:
-        return "[...]"
-    return "[" + ", ".join("?" if d is None else str(d) for d in shape.as_list()) + "]"
+    return shape_text(None if shape.rank is None else shape.as_list(), unknown="[...]")
 
 
 def _trace_failure(target: Target, exc: Exception) -> Exception:

@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
 
-from .errors import InputsError, TraceError, TrainOptionsError, UserError
+from .errors import InputsError, TraceError, TrainOptionsError, UserError, first_line
 from .render.text import number
 
 __all__ = [
@@ -1033,10 +1033,8 @@ def _eager_watch(watch: dict | None) -> Callable[[], list] | None:
 def _step_failure(target: Any, step: int, exc: Exception) -> TraceError:
     from .sources import format_user_traceback
 
-    message = str(exc).strip().splitlines()
-    first = message[0] if message else type(exc).__name__
     return TraceError(
-        f"training step {step} of target `{target.name}` raised {type(exc).__name__}: {first}. "
+        f"training step {step} of target `{target.name}` raised {type(exc).__name__}: {first_line(exc)}. "
         "Fix the model file (or its batches).",
         user_traceback=format_user_traceback(exc),
     )

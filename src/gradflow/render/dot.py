@@ -19,7 +19,7 @@ import graphviz
 
 from ..cuts import is_stop_gradient_op
 from ..errors import ArgumentError, RenderError, UsageError
-from ..schema import Status
+from ..schema import Status, shape_text
 from .theme import (
     CLUSTER_COLOUR,
     CLUSTER_TEXT_COLOUR,
@@ -115,7 +115,7 @@ def _shape_text(shape: Any) -> str:
         return "?"
     if isinstance(shape, str):
         return shape
-    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+    return shape_text(shape)
 
 
 # -- the drawing -------------------------------------------------------------

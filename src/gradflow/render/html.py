@@ -24,7 +24,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ..errors import RenderError
-from ..schema import NO_NUMERIC_CHECK, SCHEMA, Status
+from ..schema import NO_NUMERIC_CHECK, SCHEMA, Status, shape_text
 from ..version import __version__
 from .theme import STATUS_FONT_COLOURS, STATUS_ORDER, STATUS_STYLES, style_of
 
@@ -46,9 +46,7 @@ def esc(text: Any) -> str:
 
 
 def _shape(shape: Any) -> str:
-    if shape is None:
-        return "?"
-    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+    return shape_text(shape)
 
 
 def _norm(value: float | None) -> str:

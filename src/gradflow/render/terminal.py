@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from ..schema import NO_NUMERIC_CHECK
+from ..schema import NO_NUMERIC_CHECK, shape_text
 from .theme import STATUS_ORDER, style_of
 
 if TYPE_CHECKING:
@@ -27,9 +27,7 @@ GROUP_THRESHOLD = 40
 
 
 def _shape(shape: tuple | None) -> str:
-    if shape is None:
-        return "?"
-    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+    return shape_text(shape)
 
 
 def _norm(value: float | None) -> str:
