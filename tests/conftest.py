@@ -41,3 +41,19 @@ def inspect_json(run_cli):
         return json.loads(proc.stdout)
 
     return run
+
+
+MISTAKES = EXAMPLES / "mistakes"
+
+
+@pytest.fixture
+def at_root(monkeypatch):
+    """Run from the repository root, so that reports name files as examples/...."""
+    monkeypatch.chdir(ROOT)
+
+
+def inspect_at_root(path):
+    """``gradflow.inspect_file`` on a file named relative to the root, strict (with ``at_root``)."""
+    import gradflow
+
+    return gradflow.inspect_file(os.path.relpath(path, ROOT), strict=True)

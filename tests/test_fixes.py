@@ -13,20 +13,10 @@ from gradflow.render.terminal import render_text
 from gradflow.report import Blocker, Report, Status, StopGradientReport, VariableReport
 from gradflow.sources import Location
 
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, MISTAKES, ROOT
+from conftest import inspect_at_root as inspect
 
-MISTAKES = EXAMPLES / "mistakes"
-
-
-@pytest.fixture(autouse=True)
-def _at_root(monkeypatch):
-    monkeypatch.chdir(ROOT)
-
-
-def inspect(path):
-    import gradflow
-
-    return gradflow.inspect_file(os.path.relpath(path, ROOT), strict=True)
+pytestmark = pytest.mark.usefixtures("at_root")
 
 
 # -- fixes, pure -------------------------------------------------------------
