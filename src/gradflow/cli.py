@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="--fail-on skips variables whose status is expected (non-trainable, or frozen on "
                         "purpose by your own tf.stop_gradient)")
     p.add_argument("--all", action="store_true", dest="show_all", help="list every variable even in large models")
+    p.add_argument("--static", action="store_true",
+                   help="skip TensorFlow's autodiff and the numeric check: verdicts from the graph and TensorFlow's "
+                        "gradient registry alone (flows = a gradient exists; zero and nonfinite are not checked); faster")
     _add_graph_arguments(p)
     p.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors; fail on any disagreement with TensorFlow")
 
@@ -103,6 +106,36 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--format", choices=("text", "json"), default="text", help="stdout format (default: text)")
     t.add_argument("--json", metavar="OUT", dest="json_out", help="also write the JSON result to OUT")
     t.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors")
+
+    f = sub.add_parser(
+        "diff",
+        help="compare gradient flow between two versions of a model (for pull requests)",
+        description=(
+            "Compare BEFORE and AFTER, each a model file (inspected on the spot) or a saved JSON report, "
+            "variable by variable: regressions (a trainable variable stopped receiving gradient) with the "
+            "decisive cut and its line, improvements, added and removed tf.stop_gradient cuts, partially "
+            "blocked variables, added and removed variables. Exit 1 on a regression (see --fail-on)."
+        ),
+    )
+    f.add_argument("before", metavar="BEFORE", help="the old version: a model file or a gradflow.report/1 JSON")
+    f.add_argument("after", metavar="AFTER", help="the new version: a model file or a gradflow.report/1 JSON")
+    f.add_argument("--target", metavar="NAME", help="for model files: the attribute to inspect (as for inspect)")
+    f.add_argument("--inputs", metavar="NAME", help="for model files: the attribute holding example inputs")
+    f.add_argument("--static", action="store_true", help="inspect model files in static mode (as for inspect)")
+    f.add_argument("--format", choices=("text", "markdown", "json"), default="text",
+                   help="stdout format: text, markdown (a pull-request comment) or json (gradflow.diff/1); "
+                        "default: text")
+    f.add_argument("--json", metavar="OUT", dest="json_out", help="also write the gradflow.diff/1 JSON to OUT")
+    f.add_argument("--markdown", metavar="OUT", dest="markdown_out", help="also write the Markdown to OUT")
+    f.add_argument("--svg", metavar="OUT", help="draw the changed variables and cuts, highlighted, as SVG")
+    f.add_argument("-o", "--output", metavar="OUT", action="append", default=[],
+                   help="draw the picture in the format its suffix names (.svg, .png, .pdf, .dot); repeatable")
+    f.add_argument("--fail-on", metavar="KIND[,KIND]", default="regression",
+                   help="exit 1 when a change of these kinds is found: regression, improvement, cut-added, "
+                        "cut-removed, added, removed, or none (default: regression)")
+    f.add_argument("--render-timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="stop Graphviz layout after this long (default: 60)")
+    f.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors")
 
     d = sub.add_parser("docs", help="build a static site (HTML or Markdown) with one page per model file",
                        description="Analyse every model file under PATHS (files, folders, globs), each in its "
@@ -197,7 +230,7 @@ def _load_report(args: argparse.Namespace) -> "Report":
         import tensorflow  # noqa: F401  (imported here so its start-up noise goes to stderr)
 
         _after_import_quiet()
-        return inspect_file(args.file, **model, strict=args.debug)
+        return inspect_file(args.file, **model, strict=args.debug, static=getattr(args, "static", False))
 
 
 def _inspect(args: argparse.Namespace) -> int:
@@ -300,6 +333,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_docs(args)
         if args.command == "explain":
             return _explain(args)
+        if args.command == "diff":
+            from .diff import cli_diff
+
+            return cli_diff(args)
         return _inspect(args)
     except UserError as exc:
         _print_traceback_if(args.debug)
