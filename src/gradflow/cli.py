@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="--fail-on skips variables whose status is expected (non-trainable, or frozen on "
                         "purpose by your own tf.stop_gradient)")
     p.add_argument("--all", action="store_true", dest="show_all", help="list every variable even in large models")
+    p.add_argument("--baseline", metavar="FILE",
+                   help="accept the state recorded in FILE (a gradflow.baseline/1 file): exit 1 only on a change "
+                        "for the worse (a regression, a new trainable variable that does not learn)")
+    p.add_argument("--update-baseline", action="store_true",
+                   help="(re)write the --baseline FILE from this report instead of checking it")
     p.add_argument("--static", action="store_true",
                    help="skip TensorFlow's autodiff and the numeric check: verdicts from the graph and TensorFlow's "
                         "gradient registry alone (flows = a gradient exists; zero and nonfinite are not checked); faster")
@@ -238,7 +243,10 @@ def _inspect(args: argparse.Namespace) -> int:
 
     from .outputs import write_atomic
 
+    from .baseline import cli_apply, cli_read
+
     requests = _graph_requests(args)  # bad arguments fail before TensorFlow loads
+    baseline = cli_read(args)
     report = _load_report(args)
     if requests:
         from .render.files import GraphOptions, write_outputs
@@ -257,8 +265,10 @@ def _inspect(args: argparse.Namespace) -> int:
         if not console.is_terminal:
             console = Console(highlight=False, width=120)
         console.print(report_renderable(report, show_all=args.show_all))
+    code, accepted = cli_apply(args, report, baseline)
     if args.fail_on:
-        matched = [v for v in report.variables if v.trainable and v.status.value in args.fail_on]
+        matched = [v for v in report.variables if v.trainable and v.status.value in args.fail_on
+                   and accepted.get(v.name) != v.status.value]  # a baseline accepts its recorded status
         # The contract: --fail-on matches every trainable variable; skipping the
         # benign ones is the user's explicit choice.
         hits = [v for v in matched if not (args.ignore_expected and v.expected)]
@@ -271,7 +281,7 @@ def _inspect(args: argparse.Namespace) -> int:
             names = ", ".join(f"{v.name} ({v.status.value})" for v in hits)
             Console(stderr=True, highlight=False, soft_wrap=True).print(f"--fail-on matched: {names}", markup=False)
             return 1
-    return 0
+    return code
 
 
 def _explain(args: argparse.Namespace) -> int:

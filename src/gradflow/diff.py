@@ -462,16 +462,15 @@ def diff_digraph(diff: Diff) -> Any:
     names = list(after) + [n for n in before if n not in after]
     unchanged = [n for n in names if n not in changed]
     drawn = [n for n in names if n in changed] + (unchanged if len(unchanged) <= MAX_UNCHANGED else [])
-    cuts: dict[str, str] = {}  # cut node id -> label
+    cuts: dict[str, dict] = {}  # cut node id -> its attributes (the strongest change colours it)
 
-    def cut_node(blocker: dict, colour: str, dashed: bool = False) -> str:
+    def cut_node(blocker: dict, kind: str | None, dashed: bool = False) -> str:
         where = _where(blocker)
         node = dot_id("cut:" + where + ":" + str(blocker.get("type") or blocker.get("op") or ""))
-        if node not in cuts:
-            label = _rows(str(blocker.get("type") or "cut"), where)
-            cuts[node] = label
-            g.node(node, label, shape="octagon", style="filled" + (",dashed" if dashed else ""),
-                   fillcolor="#ffebee", color=colour, penwidth="3" if colour != "#b0b0b0" else "1")
+        old = cuts.get(node)
+        if old is None or (kind is not None and (old["kind"] is None or _ORDER[kind] < _ORDER[old["kind"]])):
+            cuts[node] = {"label": _rows(str(blocker.get("type") or "cut"), where), "kind": kind,
+                          "dashed": dashed and (old is None or old["dashed"])}
         return node
 
     for name in drawn:
@@ -480,7 +479,11 @@ def diff_digraph(diff: Diff) -> Any:
         status = Status(v["status"])
         node = dot_id("var:" + name)
         if c is not None:
-            label = _rows(name, f"{_side(c.before)} → {_side(c.after)}")
+            change = f"{_side(c.before)} → {_side(c.after)}"
+            if c.kind in ("cut-added", "cut-removed"):
+                total, cut = _paths(v)
+                change += f", {cut} of {total} paths cut"
+            label = _rows(name, change)
             colour = _COLOUR[c.kind]
             g.node(node, label, fillcolor=STATUS_STYLES[status].colour, fontcolor="#ffffff",
                    color=colour, penwidth="4", style="rounded,filled" + (",dashed" if c.kind == "removed" else ""))
@@ -496,10 +499,9 @@ def diff_digraph(diff: Diff) -> Any:
             if not (v["status"] == "flows" and blockers):
                 continue
         first = _decisive_first([b for b in blockers if isinstance(b, dict)])[0]
-        colour = _COLOUR[c.kind] if c is not None else "#b0b0b0"
-        cut = cut_node(first, colour)
-        g.edge(node, cut, color=colour, penwidth="2" if c is not None else "1")
-        g.edge(cut, "loss", style="dashed", color="#c62828", arrowhead="tee")
+        cut = cut_node(first, c.kind if c is not None else None)
+        g.edge(node, cut, color=_COLOUR[c.kind] if c is not None else "#b0b0b0",
+               penwidth="2" if c is not None else "1")
     if len(unchanged) > MAX_UNCHANGED:
         g.node("unchanged", f"{len(unchanged)} unchanged variables", fillcolor="#eeeeee", color="#b0b0b0")
     for c in diff.of_kind("cut-added", "cut-removed"):
@@ -507,7 +509,13 @@ def diff_digraph(diff: Diff) -> Any:
             continue
         stop = {"op": c.name, "type": "StopGradient",
                 "location": _location_dict(c.after if c.kind == "cut-added" else c.before)}
-        cut_node(stop, _COLOUR[c.kind], dashed=c.kind == "cut-removed")
+        cut_node(stop, c.kind, dashed=c.kind == "cut-removed")
+    for node, attrs in cuts.items():
+        colour = _COLOUR[attrs["kind"]] if attrs["kind"] else "#b0b0b0"
+        g.node(node, attrs["label"], shape="octagon", style="filled" + (",dashed" if attrs["dashed"] else ""),
+               fillcolor="#ffebee", color=colour, penwidth="3" if attrs["kind"] else "1")
+        if not attrs["dashed"]:
+            g.edge(node, "loss", style="dashed", color="#c62828", arrowhead="tee")
     return g
 
 
