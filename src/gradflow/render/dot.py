@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import graphviz
 
-from ..errors import RenderError, UserError
+from ..errors import ArgumentError, RenderError, UserError
 from ..report import Status
 from .theme import (
     CLUSTER_COLOUR,
@@ -196,7 +196,7 @@ def to_dot(report: "Report", *, view: str = "flow", collapse: int | None = None,
 
     Raises:
         UserError: ``focus`` names no variable or scope (the message lists close names).
-        ValueError: an unknown ``view`` or a negative ``collapse``.
+        ArgumentError: an unknown ``view`` or a negative ``collapse`` (also a ValueError).
 
     Example:
         ```python
@@ -298,9 +298,9 @@ class _Builder:
     def __init__(self, report: "Report", view: str, collapse: int | None, focus: str | None,
                  max_nodes: int) -> None:
         if view not in VIEWS:
-            raise ValueError(f"view must be one of {', '.join(VIEWS)}, not {view!r}")
-        if collapse is not None and (not isinstance(collapse, int) or collapse < 0):
-            raise ValueError(f"collapse must be a depth >= 0, not {collapse!r}")
+            raise ArgumentError(f"view must be one of {', '.join(VIEWS)}, not {view!r}")
+        if collapse is not None and (not isinstance(collapse, int) or isinstance(collapse, bool) or collapse < 0):
+            raise ArgumentError(f"collapse must be a depth >= 0 (a whole number), not {collapse!r}")
         if report.flow is None:
             raise RenderError("this report carries no analysis graph to draw; "
                               "create it with gradflow.inspect or gradflow.inspect_file")
