@@ -193,13 +193,18 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("docs", help="build a static site (HTML or Markdown) with one page per model file",
                        description="Analyse every model file under PATHS (files, folders, globs), each in its "
                                    "own process, and write one page per model plus an index to SITE.")
-    d.add_argument("paths", nargs="+", metavar="PATH", help="model files, folders (searched recursively) or globs")
+    d.add_argument("paths", nargs="*", metavar="PATH", help="model files, folders (searched recursively) or globs")
     d.add_argument("-o", "--output", metavar="SITE", required=True, help="the folder to write the site into")
     d.add_argument("--format", choices=("html", "markdown"), default="html", help="page format (default: html)")
     d.add_argument("-j", "--jobs", type=_positive_int("-j/--jobs"), default=None, metavar="N",
                    help="worker processes (default: CPU count)")
     d.add_argument("--timeout", type=_positive_seconds("--timeout"), default=None, metavar="SECONDS",
                    help="stop a model that takes longer than this; its page says it timed out (default: 600)")
+    d.add_argument("--shard", metavar="K/N", default=None,
+                   help="build only part K of N (for a CI matrix): its pages and a part file, no index")
+    d.add_argument("--merge", metavar="PART", nargs="+", default=None,
+                   help="join the part folders of shards 1..N into the site -o SITE (byte-identical to an "
+                        "unsharded build); no PATH")
     d.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors")
     return parser
 
@@ -363,7 +368,21 @@ def _docs(args: argparse.Namespace) -> int:
 
     from .render.text import rich_text
     from .site import DEFAULT_TIMEOUT, build_site, check_output_dir, find_models
+    import functools
 
+    from .sharding import build_part, merge_parts, parse_shard
+
+    if args.merge is not None:
+        if args.paths or args.shard:
+            raise UsageError("--merge PART... takes no PATH and no --shard: it joins parts already built.")
+        site = merge_parts(args.merge, args.output)
+        Console(stderr=True, highlight=False, soft_wrap=True).print(
+            f"merged {len(args.merge)} parts: {len(site.results)} models, {len(site.failed)} failed; "
+            f"{len(site.written)} files written, {len(site.unchanged)} unchanged", markup=False)
+        return 1 if site.failed else 0
+    if not args.paths:
+        raise UsageError("gradflow docs needs model files, folders or globs (PATH...), or --merge PART...")
+    shard = parse_shard(args.shard) if args.shard else None
     total = len(find_models(args.paths))
     check_output_dir(args.output)  # a bad -o fails before any model is analysed
     console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -378,9 +397,12 @@ def _docs(args: argparse.Namespace) -> int:
             bar.console.print(f"{mark} {rich_text(model, newlines=False)}")
             bar.advance(task)
 
-        site = build_site(args.paths, args.output, fmt=args.format, jobs=args.jobs,
+        build = functools.partial(build_part, shard=shard) if shard else build_site
+        site = build(args.paths, args.output, fmt=args.format, jobs=args.jobs,
                           timeout=args.timeout or DEFAULT_TIMEOUT, on_event=on_event)
     index = "index.md" if args.format == "markdown" else "index.html"
+    if shard:  # a part has no index: its part file is what --merge reads
+        from .sharding import PART_FILE as index
     for model, stem in site.renamed:
         console.print(f"page name collision: {rich_text(model, newlines=False)} is written as "
                       f"{rich_text(stem)}{'.md' if args.format == 'markdown' else '.html'}")
