@@ -7,6 +7,7 @@ match the report's ``timings`` keys.
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 import time
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -164,6 +165,10 @@ def run_target(target: Target, *, strict: bool = False, timings: dict | None = N
             annotate_cuts(flow, ops)
             variables, mismatches = variable_reports(tr.variables, flow, grads)
             stop_gradients = stop_gradient_reports(flow)
+    owners = {r.name: (r.layer, r.layer_class) for r in tr.variables if getattr(r, "layer", None)}
+    if owners:  # the layer view's owners, found while tracing
+        variables = tuple(replace(v, layer=owners[v.name][0], layer_class=owners[v.name][1])
+                          if v.name in owners and v.layer is None else v for v in variables)
     notes = list(tr.notes)
     if grads.error:
         notes.append(

@@ -12,7 +12,7 @@ import argparse
 import contextlib
 import os
 import sys
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from . import __version__
 from .errors import GradflowError, RenderError, UsageError, UserError
@@ -64,7 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ignore-expected", action="store_true",
                    help="--fail-on skips variables whose status is expected (non-trainable, or frozen on "
                         "purpose by your own tf.stop_gradient)")
-    p.add_argument("--all", action="store_true", dest="show_all", help="list every variable even in large models")
+    p.add_argument("--all", action="store_true", dest="show_all",
+                   help="list every variable and every StopGradient, even in large models")
+    p.add_argument("--layers", action="store_true",
+                   help="add the layer view: variables grouped by owning layer, with class, parameters and status")
     _add_graph_arguments(p)
     p.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors; fail on any disagreement with TensorFlow")
 
@@ -220,10 +223,8 @@ def _inspect(args: argparse.Namespace) -> int:
     else:
         from .render.terminal import report_renderable
 
-        console = Console(highlight=False)
-        if not console.is_terminal:
-            console = Console(highlight=False, width=120)
-        console.print(report_renderable(report, show_all=args.show_all))
+        console = stdout_console()
+        console.print(report_renderable(report, show_all=args.show_all, layers=args.layers))
     if args.fail_on:
         matched = [v for v in report.variables if v.trainable and v.status.value in args.fail_on]
         # The contract: --fail-on matches every trainable variable; skipping the
@@ -255,11 +256,21 @@ def _explain(args: argparse.Namespace) -> int:
         from .render.files import render_path
 
         render_path(report, args.svg, focus=chosen[0].name)
-    console = Console(highlight=False)
-    if not console.is_terminal:
-        console = Console(highlight=False, width=100)
+    console = stdout_console(100)
     console.print(explain_renderable(report, args.variables))
     return 0
+
+
+def stdout_console(default_width: int = 120) -> "Any":
+    """The console for stdout: the terminal's width, else ``COLUMNS``, else ``default_width``."""
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        columns = os.environ.get("COLUMNS", "")
+        width = int(columns) if columns.isdigit() and int(columns) > 0 else default_width
+        console = Console(highlight=False, width=width)
+    return console
 
 
 def _print_error(exc: BaseException) -> None:

@@ -177,3 +177,12 @@ class Report:
         from .render.terminal import render_text
 
         return render_text(self)
+
+    def __repr__(self) -> str:
+        """The headline and the problems, a few lines (never the whole dataclass)."""
+        from .render.terminal import short_text
+
+        return short_text(self)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(repr(self))
