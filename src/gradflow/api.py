@@ -15,6 +15,7 @@ from typing import Any, Iterator
 from .errors import AnalysisMismatch
 from .formats import load_model
 from .loading import Target, forget_autograph_conversions, python_target, tf_state_guard
+from .progress import stage
 from .report import Report
 
 __all__ = ["inspect", "inspect_file", "run_target"]
@@ -50,7 +51,8 @@ def _collector_off_the_trace() -> Iterator[Any]:
 
 
 def inspect_file(path: str, *, target: str | None = None, inputs: str | None = None,
-                 function: str | None = None, loss: str | None = None, strict: bool = False) -> Report:
+                 function: str | None = None, loss: str | None = None, strict: bool = False,
+                 progress: Any = None) -> Report:
     """Inspect a model file, as ``gradflow inspect FILE`` does.
 
     Args:
@@ -66,6 +68,8 @@ def inspect_file(path: str, *, target: str | None = None, inputs: str | None = N
             (``--loss``). The graph is analysed without running it.
         strict: raise :class:`AnalysisMismatch` when the graph analysis disagrees
             with TensorFlow (always a gradflow bug) instead of noting it.
+        progress: called with each stage's text ("loading", "tracing"...), for
+            a progress line; gradflow itself prints nothing.
 
     Returns:
         The report.
@@ -81,6 +85,7 @@ def inspect_file(path: str, *, target: str | None = None, inputs: str | None = N
         ```
     """
     timings = {"load_s": 0.0, "trace_s": 0.0, "analysis_s": 0.0, "autodiff_s": 0.0, "render_s": 0.0}
+    stage(progress, "loading")
     with tf_state_guard():
         with _timed(timings, "load_s"):
             import tensorflow as tf
@@ -90,11 +95,12 @@ def inspect_file(path: str, *, target: str | None = None, inputs: str | None = N
             tf.compat.v1.reset_default_graph()
             forget_autograph_conversions()
             tgt = load_model(path, target=target, inputs=inputs, function=function, loss=loss)
-        return run_target(tgt, strict=strict, timings=timings)
+        return run_target(tgt, strict=strict, timings=timings, progress=progress)
 
 
 def inspect(target: Any, *example_args: Any, variables: Any = None, feed_dict: dict | None = None,
-            name: str | None = None, strict: bool = False, **example_kwargs: Any) -> Report:
+            name: str | None = None, strict: bool = False, progress: Any = None,
+            **example_kwargs: Any) -> Report:
     """Inspect a loss from Python: a function, a compiled Keras model or a TF1 loss tensor.
 
     Args:
@@ -107,6 +113,7 @@ def inspect(target: Any, *example_args: Any, variables: Any = None, feed_dict: d
         feed_dict: placeholder -> value, for a TF1 tensor.
         name: how the report names the target.
         strict: raise :class:`AnalysisMismatch` on a disagreement with TensorFlow.
+        progress: called with each stage's text, as for :func:`inspect_file`.
         **example_kwargs: keyword example inputs.
 
     Returns:
@@ -124,7 +131,7 @@ def inspect(target: Any, *example_args: Any, variables: Any = None, feed_dict: d
         with _timed(timings, "load_s"):
             tgt = python_target(target, example_args, example_kwargs, variables=variables,
                                 feed_dict=feed_dict, name=name)
-        return run_target(tgt, strict=strict, timings=timings)
+        return run_target(tgt, strict=strict, timings=timings, progress=progress)
 
 
 def _forget_locations(flow: Any) -> None:
@@ -139,7 +146,7 @@ def _forget_locations(flow: Any) -> None:
 
 
 def run_target(target: Target, *, strict: bool = False, timings: dict | None = None,
-               traced: Any = None) -> Report:
+               traced: Any = None, progress: Any = None) -> Report:
     """Trace, analyse and differentiate one :class:`Target` into a report.
 
     ``traced``: the target's :class:`~gradflow.tracing.Trace` when the caller
@@ -151,6 +158,7 @@ def run_target(target: Target, *, strict: bool = False, timings: dict | None = N
     from .verdict import stop_gradient_reports, variable_reports
 
     timings = timings if timings is not None else {}
+    stage(progress, "tracing")
     with _timed(timings, "trace_s"):
         tr = traced if traced is not None else trace(target)
     with _collector_off_the_trace() as set_aside_new_objects:
@@ -158,9 +166,12 @@ def run_target(target: Target, *, strict: bool = False, timings: dict | None = N
             flow, ops = build_flowgraph(tr)
             if target.origin != "python":
                 _forget_locations(flow)
+        stage(progress, f"traced {flow.G.number_of_nodes()} ops; TensorFlow autodiff over "
+                        f"{len(tr.variables)} variables")
         with _timed(timings, "autodiff_s"):
             grads = compute_gradients(tr)
             set_aside_new_objects()
+        stage(progress, "analysis")
         with _timed(timings, "analysis_s"):
             annotate_cuts(flow, ops)
             variables, mismatches = variable_reports(tr.variables, flow, grads)

@@ -187,7 +187,7 @@ def _after_import_quiet() -> None:
         pass
 
 
-def _load_report(args: argparse.Namespace) -> "Report":
+def _load_report(args: argparse.Namespace, progress: "Any" = None) -> "Report":
     """Inspect the model the arguments name (inspect and explain alike)."""
     from .api import inspect_file
     from .formats import check_options
@@ -200,7 +200,7 @@ def _load_report(args: argparse.Namespace) -> "Report":
         import tensorflow  # noqa: F401  (imported here so its start-up noise goes to stderr)
 
         _after_import_quiet()
-        return inspect_file(args.file, **model, strict=args.debug)
+        return inspect_file(args.file, **model, strict=args.debug, progress=progress)
 
 
 def _inspect(args: argparse.Namespace) -> int:
@@ -208,16 +208,26 @@ def _inspect(args: argparse.Namespace) -> int:
 
     from .outputs import write_atomic
 
-    requests = _graph_requests(args)  # bad arguments fail before TensorFlow loads
-    report = _load_report(args)
-    if requests:
-        from .render.files import GraphOptions, write_outputs
+    from .progress import StageLine
 
-        options = GraphOptions(view=args.view, collapse=args.collapse, focus=args.focus,
-                               timeout=args.render_timeout)
-        write_outputs(report, requests, options)
+    requests = _graph_requests(args)  # bad arguments fail before TensorFlow loads
+    written: list[str] = []
+    with StageLine(enabled=args.format != "json") as line:
+        report = _load_report(args, progress=line)
+        if requests:
+            from .render.files import GraphOptions, write_outputs
+
+            line("rendering")
+            options = GraphOptions(view=args.view, collapse=args.collapse, focus=args.focus,
+                                   timeout=args.render_timeout)
+            write_outputs(report, requests, options)
+            written += [path for path, _ in requests]
     if args.json_out:
         write_atomic(args.json_out, report.to_json() + "\n")
+        written.append(args.json_out)
+    if line.active:
+        for path in written:
+            Console(stderr=True, highlight=False, soft_wrap=True).print(f"wrote {path}", markup=False)
     if args.format == "json":
         sys.stdout.write(report.to_json() + "\n")
     else:
