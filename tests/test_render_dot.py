@@ -197,9 +197,10 @@ class TestFlowView:
         for shape in ("octagon", "doublecircle", "box3d", "diagonals", "dashed"):
             assert shape in legend
 
-    def test_non_trainable_is_dashed_and_pale(self):
+    def test_non_trainable_is_dashed_and_quietly_grey(self):
+        # Not learning by design (BatchNorm statistics, seed states): grey, never red.
         nodes, _ = parse_dot(gdot.to_dot(canonical(w3_trainable=False)).source)
-        assert "dashed" in nodes["w3"]["style"] and nodes["w3"]["fillcolor"] == STATUS_TINTS[Status.BLOCKED]
+        assert "dashed" in nodes["w3"]["style"] and nodes["w3"]["fillcolor"] == STATUS_TINTS[Status.DISCONNECTED]
         assert "dashed" not in nodes["w2"]["style"]
 
     def test_tooltips_on_every_node(self):

@@ -19,6 +19,7 @@ import graphviz
 
 from ..errors import RenderError, UserError
 from ..report import Status
+from .overview import is_library_cut, overview
 from .theme import (
     CLUSTER_COLOUR,
     CLUSTER_TEXT_COLOUR,
@@ -322,6 +323,13 @@ class _Builder:
                 self.by_node.setdefault(node, []).append(v)
         # Cuts that shield a variable entirely (not the partial cuts of a variable that still learns).
         self.blocker_ops = {b.op for v in report.variables if v.status is Status.BLOCKED for b in v.blockers}
+        # Cuts that stop a trainable variable which is not meant to stop: never drawn quietly.
+        self.problem_ops = {b.op for v in report.variables
+                            if v.trainable and v.status is not Status.FLOWS and v.expected is not True
+                            for b in v.blockers if not is_library_cut(b.op, b.origin)}
+        self.layer_names = {part for v in report.variables if v.layer for part in v.layer.split("/")}
+        self.origins = {sg.op: sg.origin for sg in report.stop_gradients}
+        self.origins.update({b.op: b.origin for v in report.variables for b in v.blockers if b.origin})
 
     # -- classification ------------------------------------------------------
     def classify(self) -> None:
@@ -338,6 +346,7 @@ class _Builder:
         self.R = _reach(G.pred, [self.loss], open_only=True)
         self.F = _reach(G.succ, sources, open_only=True)
         self.onpath = self.D & self.A
+        self.D_train = _reach(G.succ, [n for n, vs in self.by_node.items() if any(v.trainable for v in vs)])
         by_rank: list[list[str]] = [[] for _ in _PATH_RANK]
         for node, vs in self.by_node.items():
             best = min((_PATH_RANK.index(v.status) for v in vs if v.status in _PATH_RANK), default=None)
@@ -381,6 +390,30 @@ class _Builder:
                     ))
         self.edges = edges
         self.cut_nodes = {e.v for e in edges if e.cls == CUT}
+        self.cut_from: dict[str, set] = {}
+        for e in edges:
+            if e.cls == CUT:
+                self.cut_from.setdefault(e.v, set()).add(e.u)
+
+    def layer_label(self, component: str, depth: int) -> str:
+        """A scope's label, named as the table names its layer: ``bn1`` for the traced ``bn1_1``."""
+        label = _component_label(component)
+        if label in self.layer_names:
+            return label
+        m = re.match(r"(.+)_\d+\Z", label)
+        if m and (m.group(1) in self.layer_names or (depth == 0 and self.report.kind == "keras")):
+            return m.group(1)
+        return label
+
+    def quiet_cut(self, n: str) -> bool:
+        """A cut by design: library internals (BatchNorm moments, Dropout's RNG) or one on the
+        paths of non-trainable variables only. Drawn grey, never red."""
+        if n in self.problem_ops:
+            return False
+        if n not in self.D_train or is_library_cut(n, self.origins.get(n)):
+            return True
+        # Cut only on inputs that no trainable variable reaches (Dropout's mask from its seed state).
+        return all(u not in self.D_train for u in self.cut_from.get(n, ()))
 
     def node_kind(self, n: str) -> str:
         data = self.G.nodes[n]
@@ -389,6 +422,8 @@ class _Builder:
         if n in self.by_node:
             return "variable"
         if n in self.cut_nodes:
+            if self.quiet_cut(n):
+                return "quiet_cut"
             return "stop_gradient" if data.get("type") == "StopGradient" else "cut"
         if data.get("role") == "input":
             return "input"
@@ -596,7 +631,7 @@ class _Builder:
     def title_label(self) -> str:
         r = self.report
         where = f" in {html_text(r.source)}" if r.source else ""
-        rows = [f"<B>gradflow</B>  ·  {html_text(r.target)}{where}", html_text(r.headline())]
+        rows = [f"<B>gradflow</B>  ·  {html_text(r.target)}{where}", html_text(overview(r).headline)]
         view = [self.view + " view"]
         if self.focus is not None:
             view.append(f"focus on {self.focus}")
@@ -636,6 +671,7 @@ class _Builder:
             "input": "an input",
             "stop_gradient": "cut: tf.stop_gradient",
             "cut": "cut",
+            "quiet_cut": "cut by design (library internals, or only non-trainable variables behind it)",
         }[kind]
         reason = ""
         if kind in ("cut", "stop_gradient"):
@@ -674,6 +710,10 @@ class _Builder:
                          fontcolor=TEXT_COLOUR)
             rows = [type_row] + ([_small(html_text(short), FAINT_TEXT_COLOUR)] if show_name else [])
             attrs["label"] = _label(*rows)
+        elif kind == "quiet_cut":
+            attrs.update(shape="box", style="filled,rounded", fillcolor="white", color=FAINT_COLOUR,
+                         fontcolor=FAINT_TEXT_COLOUR, fontsize="9")
+            attrs["label"] = _label(html_text(op_type), _small(html_text("by design"), FAINT_COLOUR, 8))
         elif kind == "input":
             attrs.update(shape="parallelogram", style="filled", fillcolor="white", color=FORWARD_COLOUR,
                          fontcolor=FORWARD_COLOUR)
@@ -711,6 +751,9 @@ class _Builder:
         for x in vs:
             self.variable_ids[x.name] = attrs["id"]
         names = " = ".join(html_text(x.name) for x in vs)
+        if not trainable and status is not Status.FLOWS:  # not learning by design: quiet grey
+            st = style_of(Status.DISCONNECTED)
+            status = Status.DISCONNECTED
         if trainable:
             attrs.update(shape="box", style="rounded,filled", fillcolor=st.colour, color=st.colour,
                          fontcolor=STATUS_FONT_COLOURS[status], penwidth="1.5")
@@ -721,7 +764,7 @@ class _Builder:
             sub = TEXT_COLOUR
         detail = html_text(f"{v.dtype} {_shape_text(v.shape)}" + ("" if trainable else " · not trainable"))
         attrs["label"] = _label(f"<B>{names}</B>", _small(detail, sub),
-                                _small(html_text(f"{st.symbol} {st.label}"), sub, 10))
+                                _small(html_text(f"{st.symbol} {v.status.value}"), sub, 10))
         return attrs
 
     def group_attrs(self, g: tuple[str, ...], members: list[str]) -> dict:
@@ -738,7 +781,7 @@ class _Builder:
                     self.variable_ids[v.name] = svg_id("g", "/".join(g))
                 continue
             ops += 1
-            if kind in ("cut", "stop_gradient"):
+            if kind in ("cut", "stop_gradient"):  # quiet cuts by design are not counted
                 cuts += 1
                 blocking += n in self.blocker_ops
             if n in self.rank and n in self.R:
@@ -765,7 +808,7 @@ class _Builder:
             sub = FAINT_TEXT_COLOUR
         if blocking:
             attrs.update(color=CUT_COLOUR, penwidth="3")
-        rows = [f"<B>{html_text(_component_label(g[-1]))}</B>"]
+        rows = [f"<B>{html_text(self.layer_label(g[-1], len(g) - 1))}</B>"]
         parts = [f"{ops} op{'s' if ops != 1 else ''}"]
         if n_vars:
             parts.append(f"{n_vars} variable{'s' if n_vars != 1 else ''}")
@@ -827,7 +870,12 @@ class _Builder:
             dot.edge(u, v, **attrs)
 
     def edge_attrs(self, e: _Edge, count: int) -> dict:
-        if e.cls == FLOW:
+        quiet = e.cls in (CUT, BEHIND) and (
+            (e.cls == CUT and e.v in self.cut_nodes and self.quiet_cut(e.v))
+            or (e.u in self.cut_nodes and self.quiet_cut(e.u)) or e.u not in self.D_train)
+        if quiet:
+            attrs = {"color": FAINT_COLOUR, "style": "dashed", "penwidth": "0.9"}
+        elif e.cls == FLOW:
             colour = style_of(_PATH_RANK[self.rank.get(e.u, 0)]).colour
             attrs = {"color": colour, "penwidth": "2.6", "arrowsize": "0.8"}
         elif e.cls == CUT:
@@ -1123,7 +1171,7 @@ class _ClusterTree:
                 if body:
                     text = f"function body {_display_path(child)}"
                 builder.titles[sid] = text
-                c.attr(label=_label(html_text(_component_label(last))), style=style, color=CLUSTER_COLOUR,
+                c.attr(label=_label(html_text(builder.layer_label(last, len(child) - 1))), style=style, color=CLUSTER_COLOUR,
                        fontcolor=CLUSTER_TEXT_COLOUR, fontsize="10", labeljust="l", margin="6",
                        id=sid, tooltip=esc_string([text]))
                 self.emit(c, builder, child)
