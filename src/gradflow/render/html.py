@@ -97,9 +97,9 @@ _CSS = """
 .gf-report .gf-fix{color:#444;margin-left:1.2em}
 .gf-report .gf-expected{color:#666}
 .gf-report th[data-sort]{cursor:pointer;user-select:none}
-.gf-report th[data-sort]::after{content:" \2195";color:#aaa;font-weight:normal}
-.gf-report th[aria-sort=ascending]::after{content:" \2191";color:inherit}
-.gf-report th[aria-sort=descending]::after{content:" \2193";color:inherit}
+.gf-report th[data-sort]::after{content:" ↑↓";color:#aaa;font-weight:normal;font-size:11px}
+.gf-report th[aria-sort=ascending]::after{content:" ↑";color:inherit}
+.gf-report th[aria-sort=descending]::after{content:" ↓";color:inherit}
 .gf-report details>summary{cursor:pointer;font-weight:600;margin:8px 0}
 @media (prefers-color-scheme: dark){
 body{background:#121212;color:#e0e0e0}
