@@ -151,14 +151,6 @@ class Report:
 
         return notebook_html(self)
 
-    def _repr_svg_(self) -> str | None:
-        from .errors import RenderError
-
-        try:
-            return self.to_svg()
-        except RenderError:  # no Graphviz: the HTML view says how to install it
-            return None
-
     def explain(self, name: str) -> Any:
         """One variable's status and why, path by path, as a rich renderable.
 
