@@ -188,14 +188,19 @@ def fix_entries(variables: "Sequence[VariableReport]") -> list[tuple[list[str], 
     """
     entries: "OrderedDict[tuple[str, str], tuple[list[str], str, str]]" = OrderedDict()
     for v in variables:
-        if v.status is Status.FLOWS or not v.trainable:
+        if v.status is Status.FLOWS or not v.trainable or v.expected:  # an expected variable gets no fix
             continue
-        blockers = [b for b in v.blockers if b.decisive] or [
-            b for b in v.blockers if not is_library_cut(b.op, b.origin)] or list(v.blockers)
+        decided = any(b.decisive is not None for b in v.blockers)
+        blockers = [b for b in v.blockers if b.decisive] if decided else (
+            [b for b in v.blockers if not is_library_cut(b.op, b.origin)] or list(v.blockers))
         for b in blockers:
             if not b.fix:
                 continue
-            where = f"{b.type} at {b.where()}" if b.location else b.op
+            call = getattr(b, "call", None)
+            if call and (b.origin or "").startswith("library:"):
+                where = f"{call} at {b.where()}"  # one fix per call of the user's, not per internal op
+            else:
+                where = f"{b.type} at {b.where()}" if b.location else b.op
             key = (where, b.fix)
             if key not in entries:
                 entries[key] = ([], where, b.fix)
