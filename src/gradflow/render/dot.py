@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import math
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -528,16 +529,23 @@ class _Builder:
         n_total = len(self.order) + len(self.extra_vars)
         self.total = n_total
         self.note = None
+        self.open_scopes: set = set()
         if self.collapse is not None:
             self.depth = self.collapse
             return
         self.depth = None
-        if self.focus is not None or n_total <= self.max_nodes:
+        # A focus keeps the scopes of its own variables open; everything off them may collapse.
+        self.open_scopes = set()
+        if self.focus is not None:
+            for node in self.by_node:
+                p = self.paths.get(node, ())
+                self.open_scopes.update(p[:i] for i in range(1, len(p) + 1))
+        if n_total <= self.max_nodes:
             return
         max_depth = max((len(p) for p in self.paths.values()), default=0)
         best = None
         for depth in range(max_depth - 1, -1, -1):
-            count = _count_at(self.paths, depth) + len(self.extra_vars)
+            count = _count_at(self.paths, depth, self.open_scopes) + len(self.extra_vars)
             best = (depth, count)
             if count <= self.max_nodes:
                 break
@@ -551,7 +559,7 @@ class _Builder:
         if self.depth is None or n == self.loss:
             return None
         p = self.paths[n]
-        if len(p) > self.depth:
+        if len(p) > self.depth and p[: self.depth + 1] not in self.open_scopes:
             return p[: self.depth + 1]
         return None
 
@@ -857,8 +865,11 @@ class _Builder:
             for u, v, e, _ in merged:
                 best[(u, v)] = min(best.get((u, v), 9), _EDGE_ORDER[e.cls])
             merged = [m for m in merged if _EDGE_ORDER[m[2].cls] == best[(m[0], m[1])]]
+        stage = self.stages([(u, v) for u, v, e, _ in merged if e.via != "loop"], set(stand_in.values()))
         for u, v, e, count in merged:
             attrs = self.edge_attrs(e, count)
+            if stage.get(u, 0) != stage.get(v, 0):
+                attrs["constraint"] = "false"  # a new column: the next stage starts at the top again
             key = f"{u}->{v}/{e.cls}/{e.via}"
             lines = [f"{e.tensor or 'tensor'}  {e.dtype} {e.shape}".strip(), _EDGE_WORDS[e.cls]]
             if e.reason:
@@ -869,6 +880,48 @@ class _Builder:
                 lines.append(f"{count} tensors")
             self._title(key, lines, attrs, "e")
             dot.edge(u, v, **attrs)
+
+    def stages(self, edges: list[tuple[str, str]], nodes: set) -> dict[str, int]:
+        """Wrap a long chain into side-by-side columns: node id -> stage.
+
+        The layout's height is about 0.8 in per rank and its width about 1.4 in per
+        node of the widest rank; when the picture would be more than four times as
+        tall as wide, the ranks are cut into ``k`` stages (``k`` about
+        ``sqrt(ratio / 2)``) and the edges between stages do not constrain the
+        ranks, so that each stage starts again at the top, beside the last.
+        """
+        succ: dict[str, list[str]] = {n: [] for n in nodes}
+        indeg: dict[str, int] = {n: 0 for n in nodes}
+        for u, v in edges:
+            if u in succ and v in indeg and u != v:
+                succ[u].append(v)
+                indeg[v] += 1
+        rank = {n: 0 for n in nodes}
+        ready = sorted(n for n, d in indeg.items() if d == 0)
+        while ready:
+            n = ready.pop()
+            for m in succ[n]:
+                rank[m] = max(rank[m], rank[n] + 1)
+                indeg[m] -= 1
+                if indeg[m] == 0:
+                    ready.append(m)
+        if not rank:
+            return {}
+        for n, d in rank.items():  # a source (a variable, an input) sits just above its first consumer
+            if d == 0 and succ[n]:
+                rank[n] = max(0, min(rank[m] for m in succ[n]) - 1)
+        depth = max(rank.values()) + 1
+        per_rank: dict[int, int] = {}
+        for r in rank.values():
+            per_rank[r] = per_rank.get(r, 0) + 1
+        width = max(per_rank.values()) * 1.4 + 4.0  # the legend sits beside the graph
+        ratio = depth * 0.8 / width
+        if ratio <= 4:
+            return {}
+        k = min(12, int(math.ceil(math.sqrt(ratio / 2))))
+        size = -(-depth // k)
+        self.wrapped = k
+        return {n: r // size for n, r in rank.items()}
 
     def edge_attrs(self, e: _Edge, count: int) -> dict:
         quiet = e.cls in (CUT, BEHIND) and (
@@ -1034,12 +1087,12 @@ def _component_label(component: str) -> str:
     return component
 
 
-def _count_at(paths: dict[str, tuple[str, ...]], depth: int) -> int:
-    """How many nodes are drawn when scopes deeper than ``depth`` are collapsed."""
+def _count_at(paths: dict[str, tuple[str, ...]], depth: int, open_scopes: set = frozenset()) -> int:
+    """How many nodes are drawn when scopes deeper than ``depth`` are collapsed (``open_scopes`` stay open)."""
     groups = set()
     count = 0
     for p in paths.values():
-        if len(p) > depth:
+        if len(p) > depth and p[: depth + 1] not in open_scopes:
             groups.add(p[: depth + 1])
         else:
             count += 1
