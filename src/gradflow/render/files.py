@@ -351,4 +351,4 @@ def _write(report: "Report", requests: list[tuple[str, str]], options: GraphOpti
 def _print_note(note: str) -> None:
     from rich.console import Console
 
-    Console(stderr=True, highlight=False).print(f"note: {note}", style="yellow", markup=False)
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"note: {note}", style="yellow", markup=False)
