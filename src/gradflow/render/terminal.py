@@ -303,7 +303,10 @@ def headline_text(report: "Report") -> Text:
     ov = overview(report)
     if ov.healthy:
         return Text(f"✓ {ov.headline}", style=f"bold {style_of(Status.FLOWS).colour}")
+    # Any unexpected problem reads as one: a trainable variable the loss never reads is no grey matter.
     worst = ov.problems[0].status if ov.problems else Status.NONFINITE
+    if worst is Status.DISCONNECTED:
+        worst = Status.BLOCKED
     return Text(f"{style_of(worst).symbol} {ov.headline}", style=f"bold {style_of(worst).colour}")
 
 
