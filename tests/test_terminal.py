@@ -138,3 +138,17 @@ def test_repr_is_short():
     assert repr(report).splitlines()[0] == ("<gradflow.Report loss in examples/stop_gradient.py: "
                                             "2 of 3 trainable variables get no gradient>")
     assert len(repr(report)) < 2000
+
+
+def test_a_non_finite_loss_comes_first():
+    from gradflow.schema import LossValue, OpRef
+
+    loss = LossValue(None, False, OpRef("Log", "Log", Location("m.py", 7), "log of 0"))
+    report = Report(source="m.py", target="loss", kind="callable", inputs="x",
+                    variables=(var("w", "nonfinite", why="NaN in the gradient"),), stop_gradients=(), loss=loss,
+                    notes=("the loss is NaN or Inf on the example inputs: first at Log at m.py:7",))
+    out = lines(render_text(report, width=120))
+    assert out[3] == "! 1 of 1 trainable variable does not learn; the loss is not finite"
+    assert out[4] == ("  the loss is not finite on the example inputs; it first turns non-finite in Log at m.py:7 "
+                      "(log of 0)")
+    assert not any(line.startswith("note: the loss is NaN") for line in out)

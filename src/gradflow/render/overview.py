@@ -146,6 +146,8 @@ def overview(report: "Report") -> Overview:
             ref = loss.first_nonfinite
             where = f" at {ref.location}" if ref.location else f" ({ref.op})"
             loss_problem += f"; it first turns non-finite in {ref.type}{where}"
+            if ref.reason:
+                loss_problem += f" ({ref.reason})"
     n = len(trainable)
     noun = "trainable variable" if n == 1 else "trainable variables"
     if problems:

@@ -83,6 +83,9 @@ def _header(report: "Report") -> Text:
     text = title_line("gradflow", report.source, report.target, report.kind)
     if report.inputs:
         text.append(f"\ninputs: {report.inputs}", style="dim")
+    loss = report.loss
+    if loss is not None and loss.finite and loss.value is not None:
+        text.append(f"\nloss: {loss.value:.6g}", style="dim")  # a non-finite loss leads the problems instead
     return text
 
 
@@ -345,6 +348,8 @@ def report_renderable(report: "Report", *, show_all: bool = False, layers: bool 
                                "--all every variable.", style="dim")]
     parts.extend(_tracking(report))
     for note in report.notes:
+        if ov.loss_problem and note.startswith("the loss is NaN or Inf"):
+            continue  # already said first, under the headline
         parts.append(Text(f"note: {note}", style="yellow"))
     if not report.numeric:
         parts.append(Text(NO_NUMERIC_CHECK, style="dim"))
