@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 import graphviz
 
 from ..cuts import is_stop_gradient_op
+from ..analysis.reach import backward_search, reached
 from ..errors import ArgumentError, RenderError, UsageError
 from ..report import Status
 from .overview import is_library_cut, overview
@@ -261,38 +262,17 @@ def _variable_node(report: "Report", v: "VariableReport") -> str | None:
     return None
 
 
-# -- reachability (one pass each, so a 10k-node graph stays fast) ------------
-def _reach(adj: Any, sources: Iterable[str], *, open_only: bool = False) -> set:
-    """Every node reachable from ``sources`` (included) over ``adj`` (``G.succ`` or ``G.pred``)."""
-    seen = set(sources)
-    stack = list(seen)
-    while stack:
-        n = stack.pop()
-        for m, keyed in adj[n].items():
-            if m in seen:
-                continue
-            if open_only and not any(d.get("open") for d in keyed.values()):
-                continue
-            seen.add(m)
-            stack.append(m)
-    return seen
+# -- reachability (analysis/reach.py's searches) -----------------------------
+def _is_open(d: dict) -> bool:
+    return bool(d.get("open"))
 
 
 def _path_ranks(G: Any, sources_by_rank: list[list[str]], allowed: set) -> dict[str, int]:
     """For each node in ``allowed``: the best-ranked variable whose gradient flows through it."""
     rank: dict[str, int] = {}
     for r, sources in enumerate(sources_by_rank):
-        stack = [s for s in sources if s not in rank]
-        for s in stack:
-            rank[s] = r
-        while stack:
-            n = stack.pop()
-            for m, keyed in G.succ[n].items():
-                if m in rank or m not in allowed:
-                    continue
-                if any(d.get("open") for d in keyed.values()):
-                    rank[m] = r
-                    stack.append(m)
+        for n in reached(G, sources, edge_ok=_is_open, node_ok=allowed.__contains__):
+            rank.setdefault(n, r)
     return rank
 
 
@@ -343,12 +323,12 @@ class _Builder:
             self.by_node = {n: [v for v in vs if v.name in names] for n, vs in self.by_node.items()}
             self.by_node = {n: vs for n, vs in self.by_node.items() if vs}
         sources = list(self.by_node)
-        self.D = _reach(G.succ, sources)
-        self.A = _reach(G.pred, [self.loss])
-        self.R = _reach(G.pred, [self.loss], open_only=True)
-        self.F = _reach(G.succ, sources, open_only=True)
+        self.D = reached(G, sources)
+        self.A = backward_search(G, self.loss) | {self.loss}
+        self.R = backward_search(G, self.loss, edge_ok=_is_open) | {self.loss}
+        self.F = reached(G, sources, edge_ok=_is_open)
         self.onpath = self.D & self.A
-        self.D_train = _reach(G.succ, [n for n, vs in self.by_node.items() if any(v.trainable for v in vs)])
+        self.D_train = reached(G, [n for n, vs in self.by_node.items() if any(v.trainable for v in vs)])
         by_rank: list[list[str]] = [[] for _ in _PATH_RANK]
         for node, vs in self.by_node.items():
             best = min((_PATH_RANK.index(v.status) for v in vs if v.status in _PATH_RANK), default=None)
