@@ -27,17 +27,17 @@ from .theme import (
     CLUSTER_COLOUR,
     CLUSTER_TEXT_COLOUR,
     CUT_COLOUR,
-    CUT_TINT,
     FAINT_COLOUR,
     FAINT_TEXT_COLOUR,
     FORWARD_COLOUR,
     GRAPH_FONT,
-    LOSS_COLOUR,
     STATUS_FONT_COLOURS,
     STATUS_ORDER,
     STATUS_TINTS,
     TEXT_COLOUR,
+    node_style,
     style_of,
+    variable_style,
 )
 
 if TYPE_CHECKING:
@@ -676,42 +676,33 @@ class _Builder:
         show_name = short.replace("_", "").lower() != op_type.lower()
         type_row = f"<B>{html_text(op_type)}</B>"
         if kind == "loss":
-            attrs.update(shape="doublecircle", style="filled", fillcolor=LOSS_COLOUR, color=LOSS_COLOUR,
-                         fontcolor="white", margin="0.02")
+            attrs.update(node_style("loss"), margin="0.02")
             attrs["label"] = _label("<B>loss</B>")
         elif kind == "stop_gradient":
-            attrs.update(shape="octagon", style="filled", fillcolor=CUT_COLOUR, color=CUT_COLOUR,
-                         fontcolor="white", penwidth="2")
+            attrs.update(node_style("stop_gradient"))
             rows = [type_row]
             if loc is not None:
                 rows.append(_small(html_text(loc)))
             attrs["label"] = _label(*rows)
         elif kind == "cut":
-            attrs.update(shape="box", style="filled,diagonals", fillcolor=CUT_TINT, color=CUT_COLOUR,
-                         fontcolor=CUT_COLOUR, penwidth="2")
+            attrs.update(node_style("cut"))
             rows = [f"✗ {type_row}", _small(html_text(reason), CUT_COLOUR)]
             if loc is not None:
                 rows.append(_small(html_text(loc), CUT_COLOUR))
             attrs["label"] = _label(*rows)
         elif kind == "grad":
             colour = style_of(_PATH_RANK[self.rank[n]]).colour
-            attrs.update(shape="ellipse", style="filled", fillcolor="white", color=colour, penwidth="2",
-                         fontcolor=TEXT_COLOUR)
+            attrs.update(node_style("grad", colour))
             rows = [type_row] + ([_small(html_text(short), FAINT_TEXT_COLOUR)] if show_name else [])
             attrs["label"] = _label(*rows)
         elif kind == "quiet_cut":
-            attrs.update(shape="box", style="filled,rounded", fillcolor="white", color=FAINT_COLOUR,
-                         fontcolor=FAINT_TEXT_COLOUR, fontsize="9")
+            attrs.update(node_style("quiet_cut"))
             attrs["label"] = _label(html_text(op_type), _small(html_text("by design"), FAINT_COLOUR, 8))
         elif kind == "input":
-            attrs.update(shape="parallelogram", style="filled", fillcolor="white", color=FORWARD_COLOUR,
-                         fontcolor=FORWARD_COLOUR)
+            attrs.update(node_style("input"))
             attrs["label"] = _label(html_text(name), _small(html_text(f"{dtype} {shape}")))
         else:
-            colour = FORWARD_COLOUR if kind == "forward" else FAINT_COLOUR
-            attrs.update(shape="ellipse", style="filled", fillcolor="white", color=colour,
-                         fontcolor=FAINT_TEXT_COLOUR if kind == "forward" else FAINT_COLOUR,
-                         fontsize="10" if kind == "forward" else "9")
+            attrs.update(node_style(kind))
             rows = [html_text(op_type)] + ([_small(html_text(short))] if show_name else [])
             attrs["label"] = _label(*rows)
         return attrs
@@ -742,15 +733,8 @@ class _Builder:
         names = " = ".join(html_text(x.name) for x in vs)
         if not trainable and status is not Status.FLOWS:  # not learning by design: quiet grey
             st = style_of(Status.DISCONNECTED)
-            status = Status.DISCONNECTED
-        if trainable:
-            attrs.update(shape="box", style="rounded,filled", fillcolor=st.colour, color=st.colour,
-                         fontcolor=STATUS_FONT_COLOURS[status], penwidth="1.5")
-            sub = None
-        else:
-            attrs.update(shape="box", style="rounded,filled,dashed", fillcolor=STATUS_TINTS[status],
-                         color=st.colour, fontcolor=TEXT_COLOUR, penwidth="2")
-            sub = TEXT_COLOUR
+        attrs.update(variable_style(status, trainable))
+        sub = None if trainable else TEXT_COLOUR
         detail = html_text(f"{v.dtype} {_shape_text(v.shape)}" + ("" if trainable else " · not trainable"))
         attrs["label"] = _label(f"<B>{names}</B>", _small(detail, sub),
                                 _small(html_text(f"{st.symbol} {v.status.value}"), sub, 10))
@@ -938,40 +922,35 @@ class _Builder:
             for status in (Status.FLOWS, Status.ZERO, Status.NONFINITE, Status.BLOCKED, Status.DISCONNECTED):
                 st = style_of(status)
                 rows[0].append((f"_legend/{status.value}", {
-                    "shape": "box", "style": "rounded,filled", "fillcolor": st.colour, "color": st.colour,
-                    "fontcolor": STATUS_FONT_COLOURS[status],
+                    **variable_style(status, True), "penwidth": "1.2",
                     "label": _label(html_text(f"{st.symbol} {st.label}")),
                     "tooltip": esc_string([f"variable: {st.label}: {st.meaning}"])}))
             rows[1] += [
                 ("_legend/untrainable", {
-                    "shape": "box", "style": "rounded,filled,dashed", "fillcolor": STATUS_TINTS[Status.FLOWS],
-                    "color": style_of(Status.FLOWS).colour, "penwidth": "2",
+                    **variable_style(Status.FLOWS, False),
                     "label": _label("not trainable"), "tooltip": esc_string(["a variable that is not trainable"])}),
                 ("_legend/grad", {
-                    "shape": "ellipse", "style": "filled", "fillcolor": "white",
-                    "color": style_of(Status.FLOWS).colour, "penwidth": "2",
-                    "label": _label("op on a gradient path"),
+                    **node_style("grad", style_of(Status.FLOWS).colour), "label": _label("op on a gradient path"),
                     "tooltip": esc_string(["an op the gradient flows through"])}),
                 ("_legend/forward", {
-                    "shape": "ellipse", "style": "filled", "fillcolor": "white", "color": FORWARD_COLOUR,
-                    "fontcolor": FAINT_TEXT_COLOUR, "label": _label("forward value only"),
+                    **node_style("forward"), "fontsize": "9", "label": _label("forward value only"),
                     "tooltip": esc_string(["an op whose gradient never reaches a variable"])}),
                 ("_legend/loss", {
-                    "shape": "doublecircle", "style": "filled", "fillcolor": LOSS_COLOUR, "color": LOSS_COLOUR,
-                    "fontcolor": "white", "label": _label("<B>loss</B>"), "margin": "0.01", "fontsize": "8",
+                    **node_style("loss"), "label": _label("<B>loss</B>"), "margin": "0.01", "fontsize": "8",
                     "tooltip": esc_string(["the loss"])}),
             ]
             rows[2] += [
                 ("_legend/stop_gradient", {
-                    "shape": "octagon", "style": "filled", "fillcolor": CUT_COLOUR, "color": CUT_COLOUR,
-                    "fontcolor": "white", "penwidth": "2", "label": _label("<B>StopGradient</B>"),
+                    **node_style("stop_gradient"), "label": _label("<B>StopGradient</B>"),
                     "tooltip": esc_string(["tf.stop_gradient: the gradient stops here"])}),
                 ("_legend/cut", {
-                    "shape": "box", "style": "filled,diagonals", "fillcolor": CUT_TINT, "color": CUT_COLOUR,
-                    "fontcolor": CUT_COLOUR, "penwidth": "2",
-                    "label": _label("✗ <B>other cut</B>: reason"),
+                    **node_style("cut"), "label": _label("✗ <B>other cut</B>: reason"),
                     "tooltip": esc_string(["ArgMax, Round, an integer Cast, numpy_function, a custom "
                                            "gradient returning None..."])}),
+                ("_legend/quiet_cut", {
+                    **node_style("quiet_cut"), "label": _label("cut by design"),
+                    "tooltip": esc_string(["library internals (BatchNorm moments, Dropout's RNG) or a cut only "
+                                           "non-trainable variables reach: expected, never red"])}),
                 ("_legend/group", {
                     "shape": "box3d", "style": "filled", "fillcolor": style_of(Status.FLOWS).colour,
                     "color": style_of(Status.FLOWS).colour, "fontcolor": "white",
