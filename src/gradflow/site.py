@@ -591,7 +591,14 @@ def build_site(paths: Sequence[str], out_dir: str, *, fmt: str = "html", jobs: i
     names = page_names(models)
     jobs = jobs or os.cpu_count() or 1
     results, interrupted = analyse_models(models, names, fmt, jobs=jobs, timeout=timeout, on_event=on_event)
-    os.makedirs(out_dir, exist_ok=True)
+    written, unchanged, removed = write_site(out_dir, results, names, fmt)
+    return SiteResult(results=results, written=written, unchanged=unchanged, removed=removed,
+                      renamed=renamed_pages(models, names), interrupted=interrupted)
+
+
+def site_files(results: Sequence[PageResult], names: dict[str, str], fmt: str, *,
+               index: bool = True) -> list[tuple[str, str]]:
+    """(file name, content) of every page of ``results``, then the index (unless ``index=False``)."""
     files: list[tuple[str, str]] = []
     for r in results:
         stem = names[r.path]
@@ -601,15 +608,27 @@ def build_site(paths: Sequence[str], out_dir: str, *, fmt: str = "html", jobs: i
             files.append((stem + ".md", r.page if r.ok else error_markdown(r)))
         else:
             files.append((stem + ".html", r.page if r.ok else error_page(r)))
-    files.append(("index.md", index_markdown(results, names)) if fmt == "markdown"
-                 else ("index.html", index_html(results, names)))
+    if index:
+        files.append(("index.md", index_markdown(results, names)) if fmt == "markdown"
+                     else ("index.html", index_html(results, names)))
+    return files
+
+
+def write_site(out_dir: str, results: Sequence[PageResult], names: dict[str, str],
+               fmt: str) -> tuple[list[str], list[str], list[str]]:
+    """Write the pages and the index of ``results``; returns (written, unchanged, removed) paths.
+
+    Shared by a whole build and by ``gradflow docs --merge`` (:mod:`gradflow.sharding`),
+    so that a merged site is byte-identical to an unsharded one.
+    """
+    os.makedirs(out_dir, exist_ok=True)
+    files = site_files(results, names, fmt)
     written, unchanged = [], []
     for name, data in files:
         path = os.path.join(out_dir, name)
         (written if write_if_changed(path, data) else unchanged).append(path)
     removed = _remove_stale_pages(out_dir, {name for name, _ in files})
-    return SiteResult(results=results, written=written, unchanged=unchanged, removed=removed,
-                      renamed=renamed_pages(models, names), interrupted=interrupted)
+    return written, unchanged, removed
 
 
 MANIFEST = ".gradflow-site"
