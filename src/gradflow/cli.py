@@ -12,7 +12,7 @@ import argparse
 import contextlib
 import os
 import sys
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from . import __version__
 from .errors import GradflowError, RenderError, UsageError, UserError
@@ -112,7 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ignore-expected", action="store_true",
                    help="--fail-on skips variables whose status is expected (non-trainable, or frozen on "
                         "purpose by your own tf.stop_gradient)")
-    p.add_argument("--all", action="store_true", dest="show_all", help="list every variable even in large models")
+    p.add_argument("--all", action="store_true", dest="show_all",
+                   help="list every variable and every StopGradient, even in large models")
+    p.add_argument("--layers", action="store_true",
+                   help="add the layer view: variables grouped by owning layer, with class, parameters and status")
     p.add_argument("--baseline", metavar="FILE",
                    help="accept the state recorded in FILE (a gradflow.baseline/1 file): exit 1 only on a change "
                         "for the worse (a regression, a new trainable variable that does not learn)")
@@ -278,7 +281,7 @@ def _after_import_quiet() -> None:
         pass
 
 
-def _load_report(args: argparse.Namespace) -> "Report":
+def _load_report(args: argparse.Namespace, progress: "Any" = None) -> "Report":
     """Inspect the model the arguments name (inspect and explain alike)."""
     from .api import inspect_file
     from .formats import check_options
@@ -291,7 +294,8 @@ def _load_report(args: argparse.Namespace) -> "Report":
         import tensorflow  # noqa: F401  (imported here so its start-up noise goes to stderr)
 
         _after_import_quiet()
-        return inspect_file(args.file, **model, strict=args.debug, static=getattr(args, "static", False))
+        return inspect_file(args.file, **model, strict=args.debug, static=getattr(args, "static", False),
+                            progress=progress)
 
 
 def _inspect(args: argparse.Namespace) -> int:
@@ -300,27 +304,34 @@ def _inspect(args: argparse.Namespace) -> int:
     from .writing import write_atomic
 
     from .baseline import cli_apply, cli_read
+    from .progress import StageLine
 
     requests = _graph_requests(args)  # bad arguments fail before TensorFlow loads
     baseline = cli_read(args)
-    report = _load_report(args)
-    if requests:
-        from .render.files import GraphOptions, write_outputs
+    written: list[str] = []
+    with StageLine(enabled=args.format != "json") as line:
+        report = _load_report(args, progress=line)
+        if requests:
+            from .render.files import GraphOptions, write_outputs
 
-        options = GraphOptions(view=args.view, collapse=args.collapse, focus=args.focus,
-                               timeout=args.render_timeout)
-        write_outputs(report, requests, options)
+            line("rendering")
+            options = GraphOptions(view=args.view, collapse=args.collapse, focus=args.focus,
+                                   timeout=args.render_timeout)
+            write_outputs(report, requests, options)
+            written += [path for path, _ in requests]
     if args.json_out:
         write_atomic(args.json_out, report.to_json() + "\n")
+        written.append(args.json_out)
+    if line.active:
+        for path in written:
+            Console(stderr=True, highlight=False, soft_wrap=True).print(f"wrote {path}", markup=False)
     if args.format == "json":
         sys.stdout.write(report.to_json() + "\n")
     else:
         from .render.terminal import report_renderable
 
-        console = Console(highlight=False)
-        if not console.is_terminal:
-            console = Console(highlight=False, width=120)
-        console.print(report_renderable(report, show_all=args.show_all))
+        console = stdout_console()
+        console.print(report_renderable(report, show_all=args.show_all, layers=args.layers))
     code, accepted = cli_apply(args, report, baseline)
     if args.fail_on:
         matched = [v for v in report.variables if v.trainable and v.status.value in args.fail_on
@@ -354,11 +365,21 @@ def _explain(args: argparse.Namespace) -> int:
         from .render.files import render_path
 
         render_path(report, args.svg, focus=chosen[0].name)
-    console = Console(highlight=False)
-    if not console.is_terminal:
-        console = Console(highlight=False, width=100)
+    console = stdout_console(100)
     console.print(explain_renderable(report, args.variables))
     return 0
+
+
+def stdout_console(default_width: int = 120) -> "Any":
+    """The console for stdout: the terminal's width, else ``COLUMNS``, else ``default_width``."""
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        columns = os.environ.get("COLUMNS", "")
+        width = int(columns) if columns.isdigit() and int(columns) > 0 else default_width
+        console = Console(highlight=False, width=width)
+    return console
 
 
 def _docs(args: argparse.Namespace) -> int:
