@@ -162,11 +162,13 @@ class Interceptor:
     """
 
     def __init__(self, on_report: Callable[[SiteReport], None] | None = None, *,
-                 steps: int | None = None, stop: bool = False, source: str | None = None) -> None:
+                 steps: int | None = None, stop: bool = False, source: str | None = None,
+                 grad_hook: Callable[[list, list, list], None] | None = None) -> None:
         from .sources import LocationResolver
 
         self.reports: list[SiteReport] = []
         self.on_report = on_report
+        self.grad_hook = grad_hook
         self.steps = steps
         self.stop = stop
         self.source = source
@@ -391,6 +393,9 @@ class Interceptor:
         self.calls += 1
         flat_results = _flat(result) if not isinstance(result, (list, tuple)) or len(result) == len(flat_sources) \
             else list(result)
+        if self.grad_hook is not None:
+            with self._quiet():
+                self.grad_hook(flat_sources, names, flat_results)
         try:
             with self._quiet():
                 if graph is None:
