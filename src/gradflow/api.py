@@ -48,13 +48,43 @@ def _collector_off_the_trace() -> Iterator[Any]:
         gc.unfreeze()
 
 
+def _check_path_argument(path: Any) -> str:
+    """``path`` as a str: a str or an ``os.PathLike`` naming a str path; anything else is an ArgumentError."""
+    import os
+
+    from .errors import ArgumentError
+
+    if isinstance(path, os.PathLike):
+        try:
+            path = os.fspath(path)
+        except TypeError:
+            path = None
+    if not isinstance(path, str):
+        raise ArgumentError(f"path {path!r}: give the model file's path as a str or a pathlib.Path, "
+                            f"not {type(path).__name__}")
+    if not path or "\0" in path:
+        raise ArgumentError(f"path {path!r}: give the model file's path (a non-empty name without NUL characters)")
+    return path
+
+
+def _check_name_arguments(**names: Any) -> None:
+    from .errors import ArgumentError
+
+    for key, value in names.items():
+        if value is not None and not isinstance(value, str):
+            raise ArgumentError(f"{key} {value!r}: give a name (a str) or leave it out, not {type(value).__name__}")
+        if isinstance(value, str) and (not value or "\0" in value):
+            raise ArgumentError(f"{key} {value!r}: give a non-empty name")
+
+
 def inspect_file(path: str, *, target: str | None = None, inputs: str | None = None,
                  function: str | None = None, loss: str | None = None, strict: bool = False) -> Report:
     """Inspect a model file, as ``gradflow inspect FILE`` does.
 
     Args:
         path: a Python model file (``.py``), a SavedModel directory, or a
-            GraphDef (``.pb`` binary, ``.pbtxt`` text).
+            GraphDef (``.pb`` binary, ``.pbtxt`` text): a ``str`` or an
+            ``os.PathLike`` (``pathlib.Path``).
         target: for a ``.py`` file, the attribute to inspect (``--target``);
             default: the contract's order.
         inputs: for a ``.py`` file, the attribute holding the example inputs (``--inputs``).
@@ -70,7 +100,8 @@ def inspect_file(path: str, *, target: str | None = None, inputs: str | None = N
         The report.
 
     Raises:
-        UserError: a subclass naming what is wrong with the file and how to fix it.
+        UserError: a subclass naming what is wrong with the file and how to fix it
+            (:class:`~gradflow.errors.ArgumentError` for an argument of the wrong type).
 
     Example:
         ```python
@@ -79,6 +110,8 @@ def inspect_file(path: str, *, target: str | None = None, inputs: str | None = N
         gradflow.inspect_file("graph.pb", loss="loss:0")       # a GraphDef
         ```
     """
+    path = _check_path_argument(path)
+    _check_name_arguments(target=target, inputs=inputs, function=function, loss=loss)
     timings = {"load_s": 0.0, "trace_s": 0.0, "analysis_s": 0.0, "autodiff_s": 0.0, "render_s": 0.0}
     with tf_state_guard():
         with _timed(timings, "load_s"):
@@ -145,7 +178,8 @@ def run_target(target: Target, *, strict: bool = False, timings: dict | None = N
     already made it (``gradflow train``); it must not have been differentiated yet.
     """
     from .autodiff import compute_gradients
-    from .flowgraph import annotate_cuts, build_flowgraph
+    from .cuts import annotate_cuts
+    from .flowgraph import build_flowgraph
     from .tracing import trace
     from .verdict import stop_gradient_reports, variable_reports
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from . import __version__
 from .errors import GradflowError, RenderError, UsageError, UserError
-from .outputs import format_of
+from .writing import format_of
 
 if TYPE_CHECKING:
     from .report import Report
@@ -34,6 +34,54 @@ def _status_list(text: str) -> tuple[str, ...]:
             f"unknown status {', '.join(bad) or repr(text)}; choose from {', '.join(STATUSES)}"
         )
     return items
+
+
+def _positive_int(flag: str, *, minimum: int = 1):
+    """An argparse type: a whole number >= ``minimum``; the error names the flag, the value and the range."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r}: give a whole number, {minimum} or more")
+        return value
+
+    return parse
+
+
+def _positive_seconds(flag: str):
+    """An argparse type: a finite number of seconds > 0."""
+    import math
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds greater than 0 "
+                                             "(e.g. 60)")
+        return value
+
+    return parse
+
+
+def _positive_float(flag: str):
+    """An argparse type: a finite number > 0."""
+    import math
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"{text!r}: give a number greater than 0 (e.g. 0.01)")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,10 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_model_file_arguments(t, "the model file", "the attribute to train (as for inspect)",
                               "the attribute holding example inputs (as for inspect)")
-    t.add_argument("--steps", type=int, default=100, metavar="N", help="optimizer steps (default: 100)")
+    t.add_argument("--steps", type=_positive_int("--steps"), default=100, metavar="N", help="optimizer steps (default: 100)")
     t.add_argument("--optimizer", choices=("sgd", "adam", "rmsprop"), default=None,
                    help="the optimizer (default: sgd, or a compiled model's own)")
-    t.add_argument("--lr", type=float, default=None, help="learning rate (default: 0.1, or a compiled model's own)")
+    t.add_argument("--lr", type=_positive_float("--lr"), default=None, help="learning rate (default: 0.1, or a compiled model's own)")
     t.add_argument("--plot", metavar="OUT", help="plot trajectories, gradient norms and loss to OUT (.svg, .png, .pdf)")
     t.add_argument("--plot-layers", metavar="OUT", help="Keras models: mean/max |gradient| per layer at the first and last step")
     t.add_argument("--format", choices=("text", "json"), default="text", help="stdout format (default: text)")
@@ -136,7 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("paths", nargs="+", metavar="PATH", help="model files, folders (searched recursively) or globs")
     d.add_argument("-o", "--output", metavar="SITE", required=True, help="the folder to write the site into")
     d.add_argument("--format", choices=("html", "markdown"), default="html", help="page format (default: html)")
-    d.add_argument("-j", "--jobs", type=int, default=None, metavar="N", help="worker processes (default: CPU count)")
+    d.add_argument("-j", "--jobs", type=_positive_int("-j/--jobs"), default=None, metavar="N",
+                   help="worker processes (default: CPU count)")
+    d.add_argument("--timeout", type=_positive_seconds("--timeout"), default=None, metavar="SECONDS",
+                   help="stop a model that takes longer than this; its page says it timed out (default: 600)")
     d.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors")
     return parser
 
@@ -171,11 +222,11 @@ def _add_graph_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--html", metavar="OUT", help="write a self-contained HTML report (table + graph)")
     g.add_argument("--view", choices=("flow", "full"), default="flow",
                    help="flow: only variable-to-loss paths, trivial ops contracted (default); full: every op")
-    g.add_argument("--collapse", type=int, metavar="DEPTH", default=None,
+    g.add_argument("--collapse", type=_positive_int("--collapse", minimum=0), metavar="DEPTH", default=None,
                    help="collapse name scopes deeper than DEPTH into single nodes (default: automatic)")
     g.add_argument("--focus", metavar="NAME",
                    help="draw only the paths from one variable (or scope) to the loss, fully expanded")
-    g.add_argument("--render-timeout", type=float, default=60.0, metavar="SECONDS",
+    g.add_argument("--render-timeout", type=_positive_seconds("--render-timeout"), default=60.0, metavar="SECONDS",
                    help="stop Graphviz layout after this long (default: 60)")
 
 
@@ -229,7 +280,7 @@ def _load_report(args: argparse.Namespace) -> "Report":
 def _inspect(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from .outputs import write_atomic
+    from .writing import write_atomic
 
     requests = _graph_requests(args)  # bad arguments fail before TensorFlow loads
     report = _load_report(args)
@@ -288,6 +339,52 @@ def _explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _docs(args: argparse.Namespace) -> int:
+    """``gradflow docs PATHS... -o SITE/``: progress on stderr, the site from gradflow.site."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .render.text import rich_text
+    from .site import DEFAULT_TIMEOUT, build_site, check_output_dir, find_models
+
+    total = len(find_models(args.paths))
+    check_output_dir(args.output)  # a bad -o fails before any model is analysed
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, disable=not console.is_terminal) as bar:
+        task = bar.add_task("analysing models", total=total)
+
+        def on_event(kind: str, model: str, result) -> None:
+            if kind != "done":
+                return
+            mark = "[green]ok[/green]" if result.ok else "[red]failed[/red]"
+            bar.console.print(f"{mark} {rich_text(model, newlines=False)}")
+            bar.advance(task)
+
+        site = build_site(args.paths, args.output, fmt=args.format, jobs=args.jobs,
+                          timeout=args.timeout or DEFAULT_TIMEOUT, on_event=on_event)
+    index = "index.md" if args.format == "markdown" else "index.html"
+    for model, stem in site.renamed:
+        console.print(f"page name collision: {rich_text(model, newlines=False)} is written as "
+                      f"{rich_text(stem)}{'.md' if args.format == 'markdown' else '.html'}")
+    if site.interrupted:
+        import signal
+
+        console.print(f"[yellow]interrupted[/yellow] ({signal.Signals(site.interrupted).name}): the site holds "
+                      f"the {sum(r.error_type != 'Interrupted' for r in site.results)} models that finished")
+    console.print(f"{len(site.results)} models, {len(site.failed)} failed; "
+                  f"{len(site.written)} files written, {len(site.unchanged)} unchanged"
+                  + (f", {len(site.removed)} removed" if site.removed else "") + ": "
+                  f"{rich_text(os.path.join(args.output, index), newlines=False)}")
+    for r in site.failed:
+        if r.error_type != "Interrupted":
+            console.print(f"[red]failed[/red] {rich_text(r.path, newlines=False)}: {rich_text(r.error_type)}: "
+                          f"{rich_text((r.error.splitlines() or [''])[0])}")
+    if site.interrupted:
+        return 128 + site.interrupted
+    return 1 if site.failed else 0
+
+
 def _print_error(exc: BaseException) -> None:
     from rich.console import Console
     from rich.markup import escape
@@ -314,23 +411,99 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    try:
-        if args.command == "train":
-            from .training import cli_train
+    import threading
 
-            _quiet_tensorflow()
-            return cli_train(args)
+    threads_before = set(threading.enumerate())
+    previous_handler = _terminate_on_sigterm()
+    try:
+        code = _run(args)
+    finally:
+        if previous_handler is not None:
+            import signal
+
+            signal.signal(signal.SIGTERM, previous_handler)
+    _exit_despite_user_threads(threads_before, code)
+    return code
+
+
+def _terminate_on_sigterm():
+    """SIGTERM raises :class:`Terminated` (clean-up runs, temp files go, exit 143); returns the old handler."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):
+        from .errors import Terminated
+
+        raise Terminated(signum)
+
+    return signal.signal(signal.SIGTERM, handler)
+
+
+def _exit_despite_user_threads(threads_before: set, code: int) -> None:
+    """The user's module left non-daemon threads running: end the process now, after the report."""
+    import threading
+
+    left = [t for t in threading.enumerate()
+            if t not in threads_before and t.is_alive() and not t.daemon and t is not threading.current_thread()]
+    if left and _is_main_program():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _is_main_program() -> bool:
+    """gradflow is the program (``python -m gradflow``, the ``gradflow`` script), not a library call."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and spec.name in ("gradflow", "gradflow.__main__"):
+        return True
+    return os.path.basename(sys.argv[0] if sys.argv else "") == "gradflow"
+
+
+def _run_model_command(args: argparse.Namespace) -> int:
+    if args.command == "train":
+        from .training import cli_train
+
+        _quiet_tensorflow()
+        return cli_train(args)
+    if args.command == "explain":
+        return _explain(args)
+    return _inspect(args)
+
+
+OUTPUT_ARGUMENTS = ("svg", "png", "pdf", "dot", "html", "json_out", "plot", "plot_layers")
+
+
+def _refuse_writing_over_the_model(args: argparse.Namespace) -> None:
+    """An output path that names the model file itself is a usage error (exit 2), before anything runs."""
+    from .writing import refuse_overwriting
+
+    model = getattr(args, "file", None)
+    if not model:
+        return
+    outputs = [getattr(args, name, None) for name in OUTPUT_ARGUMENTS]
+    outputs += list(getattr(args, "output", None) or []) if args.command != "docs" else []
+    refuse_overwriting([o for o in outputs if o], [model])
+
+
+def _run(args: argparse.Namespace) -> int:
+    """One command; every exception becomes an exit code and a short message."""
+    from .errors import Terminated
+    from .workers import exit_guard
+
+    try:
+        _refuse_writing_over_the_model(args)
+        if args.command == "docs":
+            return _docs(args)
         if args.command == "run":
             from .runner import cli_run
 
             return cli_run(args)
-        if args.command == "docs":
-            from .site import cli_docs
-
-            return cli_docs(args)
-        if args.command == "explain":
-            return _explain(args)
-        return _inspect(args)
+        with exit_guard(f"the model file {getattr(args, 'file', '')}"):
+            return _run_model_command(args)
     except UserError as exc:
         _print_traceback_if(args.debug)
         _print_error(exc)
@@ -339,6 +512,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_traceback_if(args.debug)
         _print_error(exc)
         return 3
+    except Terminated as exc:
+        return 128 + exc.signum
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a gradflow bug: say so, briefly

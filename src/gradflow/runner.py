@@ -92,7 +92,11 @@ def run_script(script: str, args: list[str] | tuple = (), *, steps: int | None =
     timed_out = threading.Event()
     finished = threading.Event()
 
+    pid = os.getpid()
+
     def os_exit(code: int = 0) -> None:
+        if os.getpid() != pid:  # a child the script forked ends as it asked
+            saved_os_exit(code)
         raise _OsExit(code)
 
     def watchdog() -> None:
