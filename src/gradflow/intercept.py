@@ -74,6 +74,8 @@ class SiteReport:
 
     site: Site
     report: Any
+    source_ids: tuple = field(default=(), compare=False, repr=False)  # id() of each source, in report order
+    target_ids: tuple = field(default=(), compare=False, repr=False)  # id() of each target
 
     def to_dict(self) -> dict:
         return {"site": self.site.to_dict(), "report": self.report.to_dict()}
@@ -417,7 +419,7 @@ class Interceptor:
         finally:
             if tape is not None:
                 self._tape_done(tape)
-        self._add(SiteReport(site, report))
+        self._add(SiteReport(site, report, tuple(id(x) for x in flat_sources), _target_ids(target)))
         return result
 
     def _add(self, item: SiteReport) -> None:
@@ -458,7 +460,7 @@ class Interceptor:
             except Exception as exc:  # noqa: BLE001
                 self.errors.append(f"{site.heading()}: {type(exc).__name__}: {exc}")
                 continue
-            self._add(SiteReport(site, report))
+            self._add(SiteReport(site, report, tuple(id(x) for x in sources), _target_ids(target)))
         return done
 
     def finish(self) -> None:
@@ -473,7 +475,7 @@ class Interceptor:
                 except Exception as exc:  # noqa: BLE001
                     self.errors.append(f"{site.heading()}: {type(exc).__name__}: {exc}")
                     continue
-                self._add(SiteReport(site, report))
+                self._add(SiteReport(site, report, tuple(id(x) for x in sources), _target_ids(target)))
         self._stop_recording_all()
 
     # -- eager recording ---------------------------------------------------------
@@ -531,6 +533,10 @@ class Interceptor:
         self._recording_tapes.clear()
 
 
+def _target_ids(target: Any) -> tuple:
+    return tuple(id(t) for t in _flat(target))
+
+
 def _tid(t: Any) -> Any:
     tid = getattr(t, "_id", None)
     return tid if tid is not None else id(t)
@@ -567,7 +573,8 @@ def traced_report(site: Site, graph: Any, target: Any, sources: list, names: lis
 
     from .api import _collector_off_the_trace  # noqa: F401 - same pipeline as inspect
     from .autodiff import AutodiffResult, GradFacts, _numeric_facts
-    from .flowgraph import annotate_cuts, build_flowgraph
+    from .cuts import annotate_cuts
+    from .flowgraph import build_flowgraph
     from .loading import Target
     from .report import Report
     from .tracing import Trace, VariableRef
@@ -658,6 +665,7 @@ def _eager_cut(op_type: str, outputs: tuple) -> tuple[str, str] | None:
 def eager_report(site: Site, target: Any, sources: list, names: list, results: list, records: list,
                  resolver: Any, elapsed: float) -> Any:
     from .autodiff import _facts
+    from .cuts import Cut
     from .fixes import fix_for
     from .report import Report
     from .schema import StopGradientReport
@@ -728,7 +736,7 @@ def eager_report(site: Site, target: Any, sources: list, names: list, results: l
                 kind, reason = _eager_cut(records[i][0], records[i][2])
                 loc = location(i)
                 blockers.append(Blocker(op=op_id(i), type=records[i][0], location=loc, reason=reason,
-                                        kind=kind, fix=fix_for(kind, records[i][0], op_id(i), loc, reason, (name,))))
+                                        kind=kind, fix=fix_for(Cut(kind, reason), records[i][0], op_id(i), loc, (name,))))
                 if records[i][0] == "StopGradient":
                     stops_shield.setdefault(i, []).append(name)
         if status is Status.BLOCKED:
