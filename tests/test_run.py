@@ -130,20 +130,20 @@ def test_cli_json_text_and_stop(tmp_path):
     doc = json.loads(proc.stdout)
     assert doc["schema"] == "gradflow.run/1" and doc["script"] == "train.py"
     sites = {(s["site"]["line"], s["site"]["call"]): s["report"] for s in doc["sites"]}
-    assert set(sites) == {(18, "tape.gradient"), (12, "tape.gradient")}
-    eager = {v["name"]: v for v in sites[(18, "tape.gradient")]["variables"]}
+    assert set(sites) == {(17, "tape.gradient"), (11, "tape.gradient")}
+    eager = {v["name"]: v for v in sites[(17, "tape.gradient")]["variables"]}
     assert [eager[n]["status"] for n in ("w1", "w2", "w3")] == ["flows", "disconnected", "blocked"]
     assert eager["w3"]["blockers"][0]["type"] == "ArgMax"
-    assert eager["w3"]["blockers"][0]["location"] == {"file": "train.py", "line": 17}
-    traced = {v["name"]: v["status"] for v in sites[(12, "tape.gradient")]["variables"]}
+    assert eager["w3"]["blockers"][0]["location"] == {"file": "train.py", "line": 16}
+    traced = {v["name"]: v["status"] for v in sites[(11, "tape.gradient")]["variables"]}
     assert traced == {"w1": "flows", "w2": "blocked", "w3": "disconnected"}
     assert proc.stderr.count("step 0") == 1 and "step 1" not in proc.stderr  # stopped after one step
-    assert "tape.gradient at train.py:12 (generator step)" in (tmp_path / "all.html").read_text()
+    assert "tape.gradient at train.py:11 (generator step)" in (tmp_path / "all.html").read_text()
 
     text = _gradflow("run", "--no-stop", "--fail-on", "blocked", "train.py", cwd=str(tmp_path))
     assert text.returncode == 1
-    assert "tape.gradient at train.py:18" in text.stdout
-    assert "tape.gradient at train.py:12 (generator step)" in text.stdout
+    assert "tape.gradient at train.py:17" in text.stdout
+    assert "tape.gradient at train.py:11 (generator step)" in text.stdout
     assert "step 2" in text.stdout  # --no-stop: the script ran to its end
 
 
@@ -178,8 +178,7 @@ def test_watch_and_keras_callback():
         with tf.GradientTape() as tape:
             loss = tf.reduce_sum(v * v) + tf.stop_gradient(frozen)
         grads = tape.gradient(loss, [v, frozen])
-    assert [r.report.status(n).value for r in w.reports for n in ("Variable", "Variable_1")] \
-        or len(w.reports) == 1
+    assert len(w.reports) == 1
     statuses = [x.status.value for x in w.reports[0].report.variables]
     assert statuses == ["flows" if grads[0] is not None else "blocked",
                         "blocked" if grads[1] is None else "flows"]

@@ -56,8 +56,8 @@ def train(*args, **kwargs):  # noqa: D103 - documented in training.train
     return _train(*args, **kwargs)
 
 
-def watch(*args, **kwargs):  # noqa: D103 - documented in watch.watch
-    from .watch import watch as _watch
+def watch(*args, **kwargs):  # noqa: D103 - documented in watching.watch
+    from .watching import watch as _watch
 
     return _watch(*args, **kwargs)
 
@@ -76,7 +76,7 @@ from .training import train as _training_train  # noqa: E402
 inspect.__doc__ = _api_inspect.__doc__
 inspect_file.__doc__ = _api_inspect_file.__doc__
 train.__doc__ = _training_train.__doc__
-watch.__doc__ = __import__("gradflow.watch", fromlist=["watch"]).watch.__doc__
+watch.__doc__ = __import__("gradflow.watching", fromlist=["watch"]).watch.__doc__
 
 __all__ = [
     "__version__",

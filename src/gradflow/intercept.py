@@ -182,6 +182,11 @@ class Interceptor:
         self._local = threading.local()
         self._patches: list[tuple[Any, str, Any]] = []
         self._records: list | None = None  # eager ops while a tape records
+        self._reads: dict = {}  # eager variable handle id -> ids of the values read from it
+        self._produced: set = set()
+        self._unknown: set = set()
+        self._unknown_ptrs: dict = {}  # tensors no recorded op made (a read TensorFlow ran in C) -> buffer
+        self._tapes: dict = {}
         self._recording_tapes: dict[int, int] = {}
         self._callback: Any = None
         self._tf1_pending: list = []  # (graph, site, target, sources, grads, names)
@@ -244,22 +249,11 @@ class Interceptor:
                 with me._quiet():
                     return orig_cg(opt, loss, var_list, *args, **kwargs)
 
-            pairs_box: list = []
-
-            def run_pairs():
-                pairs = run()
-                pairs_box.append(pairs)
-                return [g for g, _ in pairs]
-
             if callable(loss) or tf.executing_eagerly():
                 return run()
-            with tf.compat.v1.get_default_graph().as_default():
-                variables = var_list
-                if variables is None:
-                    variables = (tf.compat.v1.trainable_variables()
-                                 + tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.TRAINABLE_RESOURCE_VARIABLES))
-            me._on_gradient(call, run_pairs, loss, list(variables))
-            return pairs_box[0] if pairs_box else run()
+            pairs = run()
+            me._on_gradient(call, lambda: [g for g, _ in pairs], loss, [v for _, v in pairs])
+            return pairs
 
         def minimize(opt, *args, **kwargs):
             me._local.call = "optimizer.minimize"
@@ -286,6 +280,20 @@ class Interceptor:
             return result
 
         self._patch(session_cls, "run", session_run)
+
+        from tensorflow.python.ops import resource_variable_ops
+
+        var_cls = resource_variable_ops.BaseResourceVariable
+        orig_read = var_cls._read_variable_op
+
+        def read_variable_op(var, *args, **kwargs):
+            value = orig_read(var, *args, **kwargs)
+            if me._records is not None and not me._busy():
+                # Some reads run on a path TensorFlow's op callbacks never see: note them here.
+                me._reads.setdefault(_tid(var.handle), set()).add(_tid(value))
+            return value
+
+        self._patch(var_cls, "_read_variable_op", read_variable_op)
 
         fn_cls = polymorphic_function.Function
         orig_call = fn_cls.__call__
@@ -403,7 +411,8 @@ class Interceptor:
                 if graph is None:
                     records = self._tape_records(tape)
                     report = eager_report(site, target, flat_sources, names, flat_results, records,
-                                          self.resolver, time.perf_counter() - start)
+                                          self.resolver, time.perf_counter() - start, reads=self._reads,
+                                          unknown=self._unknown_ptrs)
                 elif getattr(graph, "_building_function", False) or not hasattr(graph, "as_graph_def") \
                         or _is_func_graph(graph):
                     report = traced_report(site, graph, target, flat_sources, names, flat_results,
@@ -489,6 +498,7 @@ class Interceptor:
             self._records = []
             self._install_callback()
         self._recording_tapes[id(tape)] = len(self._records)
+        self._tapes[id(tape)] = tape
 
     def _tape_records(self, tape: Any) -> list:
         if tape is None or self._records is None or id(tape) not in self._recording_tapes:
@@ -501,6 +511,7 @@ class Interceptor:
             self._done_fast.add(key)
         if id(tape) in self._recording_tapes and not getattr(tape, "_persistent", False):
             del self._recording_tapes[id(tape)]
+            self._tapes.pop(id(tape), None)
         if not self._recording_tapes:
             self._stop_recording_all()
 
@@ -512,9 +523,16 @@ class Interceptor:
         def callback(op_type, inputs, attrs, outputs, op_name=None, graph=None):
             if graph is not None or me._records is None or me._busy():
                 return None
-            me._records.append((op_type, tuple(_tid(t) for t in inputs),
-                                tuple((_tid(t), getattr(t, "dtype", None)) for t in (outputs or ())),
-                                traceback.extract_stack()[:-2]))
+            ins = tuple(_tid(t) for t in inputs)
+            for t, tid in zip(inputs, ins):
+                if tid not in me._produced and tid not in me._unknown:
+                    me._unknown.add(tid)
+                    ptr = _buffer(t)
+                    if ptr is not None:
+                        me._unknown_ptrs[tid] = ptr
+            outs = tuple((_tid(t), getattr(t, "dtype", None)) for t in (outputs or ()))
+            me._produced.update(tid for tid, _ in outs)
+            me._records.append((op_type, ins, outs, traceback.extract_stack()[:-2]))
             return None
 
         self._callback = callback
@@ -530,7 +548,20 @@ class Interceptor:
                 pass
             self._callback = None
         self._records = None
+        self._reads = {}
+        self._produced = set()
+        self._unknown = set()
+        self._unknown_ptrs = {}
+        self._tapes = {}
         self._recording_tapes.clear()
+
+
+def _buffer(t: Any) -> int | None:
+    try:
+        array = t._numpy()
+    except Exception:  # noqa: BLE001 - not a CPU eager tensor
+        return None
+    return array.__array_interface__["data"][0] if array.size else None
 
 
 def _target_ids(target: Any) -> tuple:
@@ -663,7 +694,8 @@ def _eager_cut(op_type: str, outputs: tuple) -> tuple[str, str] | None:
 
 
 def eager_report(site: Site, target: Any, sources: list, names: list, results: list, records: list,
-                 resolver: Any, elapsed: float) -> Any:
+                 resolver: Any, elapsed: float, reads: dict | None = None,
+                 unknown: dict | None = None) -> Any:
     from .autodiff import _facts
     from .cuts import Cut
     from .fixes import fix_for
@@ -707,7 +739,17 @@ def eager_report(site: Site, target: Any, sources: list, names: list, results: l
         start_id = _tid(getattr(var, "handle", None)) if _is_variable(var) else _tid(src)
         # forward over ops on a path to the target
         seen, frontier_cuts, reaches = set(), [], False
-        stack = [i for i in consumers.get(start_id, []) if i in to_target]
+        starts = {start_id} | set((reads or {}).get(start_id, ()))
+        if _is_variable(var) and unknown:
+            # Reads TensorFlow ran in C never reach the op callbacks; on the CPU their
+            # value shares the variable's buffer.
+            try:
+                ptr = _buffer(var.value())
+            except Exception:  # noqa: BLE001
+                ptr = None
+            if ptr is not None:
+                starts |= {tid for tid, p in unknown.items() if p == ptr}
+        stack = [i for sid in starts for i in consumers.get(sid, []) if i in to_target]
         while stack:
             i = stack.pop()
             if i in seen:
@@ -719,7 +761,7 @@ def eager_report(site: Site, target: Any, sources: list, names: list, results: l
                 continue
             for tid, _ in records[i][2]:
                 stack.extend(j for j in consumers.get(tid, []) if j in to_target)
-        if start_id in target_ids:
+        if starts & target_ids:
             reaches = True
         facts = _facts(grad)
         if facts.is_none:

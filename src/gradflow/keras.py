@@ -89,7 +89,7 @@ class GradflowCallback(_keras.callbacks.Callback):
             slot.assign(tf.sqrt(tf.add_n(squares)))
 
     def on_train_begin(self, logs: Any = None) -> None:
-        from .watch import show_site
+        from .watching import show_site
 
         self._interceptor = Interceptor(show_site if self.show else None, grad_hook=self._norm_hook)
         self._interceptor.install()

@@ -173,7 +173,7 @@ def run_script(script: str, args: list[str] | tuple = (), *, steps: int | None =
 
 
 def site_renderable(item: SiteReport) -> Any:
-    from .watch import site_renderable as _site
+    from .watching import site_renderable as _site
 
     return _site(item)
 
