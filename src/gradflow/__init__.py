@@ -37,14 +37,19 @@ from .errors import (  # noqa: E402
 )
 
 # Loaded on first use, so that ``import gradflow`` and ``gradflow --help`` stay light.
-_LAZY = {"inspect": "api", "inspect_file": "api", "train": "training", "Report": "report",
+_LAZY = {"inspect": "api", "inspect_file": "api", "train": "training", "watch": "watching", "Report": "report",
          "Blocker": "schema", "Status": "schema", "StopGradientReport": "schema", "VariableReport": "schema"}
 
 
 def __getattr__(name: str):
     """The API and result types, imported on first use: ``gradflow.inspect`` is
     :func:`gradflow.api.inspect` itself, ``gradflow.train`` :func:`gradflow.training.train`,
+    ``gradflow.watch`` :func:`gradflow.watching.watch`,
     ``gradflow.Report`` :class:`gradflow.report.Report`, and so on."""
+    if name == "keras":  # gradflow.keras imports Keras: only when asked for
+        import importlib
+
+        return importlib.import_module(".keras", __name__)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'gradflow' has no attribute {name!r}")
@@ -64,6 +69,7 @@ __all__ = [
     "inspect",
     "inspect_file",
     "train",
+    "watch",
     "Report",
     "Status",
     "Blocker",
