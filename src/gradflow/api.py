@@ -32,7 +32,7 @@ def timed(timings: dict, key: str) -> Iterator[None]:
 
 
 @contextmanager
-def _collector_off_the_trace() -> Iterator[Any]:
+def collector_off_the_trace() -> Iterator[Any]:
     """Keep Python's cyclic collector from walking the traced model while gradflow works on it.
 
     A traced Keras model is hundreds of thousands of Python objects, and each
@@ -206,7 +206,7 @@ def run_target(target: Target, *, strict: bool = False, timings: dict | None = N
     stage(progress, "tracing")
     with timed(timings, "trace_s"):
         tr = traced if traced is not None else trace(target)
-    with _collector_off_the_trace() as set_aside_new_objects:
+    with collector_off_the_trace() as set_aside_new_objects:
         with timed(timings, "analysis_s"):
             flow, ops = build_flowgraph(tr)
             if target.origin != "python":

@@ -90,7 +90,7 @@ def _tape_gradients(trace: Any) -> AutodiffResult:
         return AutodiffResult({}, error=f"{type(exc).__name__}: {first_line(exc)}")
     facts = {r.name: GradFacts(True) for r in trace.variables}
     for ref, grad in zip(refs, grads):
-        facts[ref.name] = _facts(grad)
+        facts[ref.name] = grad_facts(grad)
     return AutodiffResult(facts, loss_value=_scalar(loss))
 
 
@@ -121,7 +121,7 @@ def _tf1_gradients(trace: Any) -> AutodiffResult:
         ]
         tables = tf.compat.v1.tables_initializer()
         present = [(ref, g) for ref, g in zip(refs, grads) if g is not None]
-        fetches = [_dense(g) for _, g in present]
+        fetches = [dense_gradient(g) for _, g in present]
     facts = {r.name: GradFacts(True) for r in trace.variables}
     try:
         with tf.compat.v1.Session(graph=graph) as session:
@@ -134,23 +134,23 @@ def _tf1_gradients(trace: Any) -> AutodiffResult:
             user_traceback=format_user_traceback(exc),
         ) from exc
     for (ref, _), value in zip(present, values[1:]):
-        facts[ref.name] = _numeric_facts(value)
+        facts[ref.name] = numeric_grad_facts(value)
     return AutodiffResult(facts, loss_value=_scalar(values[0]))
 
 
-def _dense(grad: Any) -> Any:
+def dense_gradient(grad: Any) -> Any:
     import tensorflow as tf
 
     return tf.convert_to_tensor(grad) if isinstance(grad, tf.IndexedSlices) else grad
 
 
-def _facts(grad: Any) -> GradFacts:
+def grad_facts(grad: Any) -> GradFacts:
     if grad is None:
         return GradFacts(True)
-    return _numeric_facts(_dense(grad).numpy())
+    return numeric_grad_facts(dense_gradient(grad).numpy())
 
 
-def _numeric_facts(value: Any) -> GradFacts:
+def numeric_grad_facts(value: Any) -> GradFacts:
     import numpy as np
 
     array = np.abs(np.asarray(value)).astype(np.float64, copy=False)

@@ -85,10 +85,10 @@ _GRADFLOW_DIR = None
 
 
 def _caller_location(resolver: Any) -> Location | None:
-    from .sources import _is_gradflow_file, autograph_origins, innermost_user_frame
+    from .sources import is_gradflow_file, autograph_origins, innermost_user_frame
 
     frames = traceback.extract_stack()
-    while frames and _is_gradflow_file(frames[-1].filename):
+    while frames and is_gradflow_file(frames[-1].filename):
         frames.pop()  # gradflow's own wrappers, innermost: the user's call is just outside them
     origins = autograph_origins()
     found = innermost_user_frame(frames, lambda f, n: origins.get((f, n)))
@@ -451,10 +451,10 @@ class Interceptor:
             present = [(i, g) for i, g in enumerate(results) if g is not None]
             try:
                 with self._quiet():
-                    from .autodiff import _dense
+                    from .autodiff import dense_gradient
 
                     with graph.as_default():
-                        fetched = session.run([_dense(g) for _, g in present], feed_dict=feed_dict)
+                        fetched = session.run([dense_gradient(g) for _, g in present], feed_dict=feed_dict)
             except Exception:  # noqa: BLE001 - not fed yet or not initialised: wait for the next run
                 self._tf1_pending.append(item)
                 continue
@@ -602,8 +602,8 @@ def traced_report(site: Site, graph: Any, target: Any, sources: list, names: lis
                   feed: Any = None) -> Any:
     import tensorflow as tf
 
-    from .api import _collector_off_the_trace  # noqa: F401 - same pipeline as inspect
-    from .autodiff import AutodiffResult, GradFacts, _numeric_facts
+    from .api import collector_off_the_trace  # noqa: F401 - same pipeline as inspect
+    from .autodiff import AutodiffResult, GradFacts, numeric_grad_facts
     from .cuts import annotate_cuts
     from .flowgraph import build_flowgraph
     from .loading import Target
@@ -647,7 +647,7 @@ def traced_report(site: Site, graph: Any, target: Any, sources: list, names: lis
         if g is None:
             facts[ref.name] = GradFacts(True)
         elif values and i in values:
-            facts[ref.name] = _numeric_facts(values[i])
+            facts[ref.name] = numeric_grad_facts(values[i])
         else:
             facts[ref.name] = GradFacts(False)
     annotate_cuts(flow, ops)
@@ -696,12 +696,12 @@ def _eager_cut(op_type: str, outputs: tuple) -> tuple[str, str] | None:
 def eager_report(site: Site, target: Any, sources: list, names: list, results: list, records: list,
                  resolver: Any, elapsed: float, reads: dict | None = None,
                  unknown: dict | None = None) -> Any:
-    from .autodiff import _facts
+    from .autodiff import grad_facts
     from .cuts import Cut
     from .fixes import fix_for
     from .report import Report
     from .schema import StopGradientReport
-    from .sources import _is_gradflow_file, innermost_user_frame
+    from .sources import is_gradflow_file, innermost_user_frame
 
     t0 = time.perf_counter()
     produced: dict[Any, int] = {}
@@ -724,7 +724,7 @@ def eager_report(site: Site, target: Any, sources: list, names: list, results: l
 
     def location(i: int) -> Location | None:
         frames = list(records[i][3])
-        while frames and _is_gradflow_file(frames[-1].filename):
+        while frames and is_gradflow_file(frames[-1].filename):
             frames.pop()
         found = innermost_user_frame(frames)
         return Location(resolver.display_path(found[0]), int(found[1])) if found else None
@@ -763,7 +763,7 @@ def eager_report(site: Site, target: Any, sources: list, names: list, results: l
                 stack.extend(j for j in consumers.get(tid, []) if j in to_target)
         if starts & target_ids:
             reaches = True
-        facts = _facts(grad)
+        facts = grad_facts(grad)
         if facts.is_none:
             status = Status.BLOCKED if reaches else Status.DISCONNECTED
         elif facts.finite is False:

@@ -154,14 +154,14 @@ def innermost_user_frame(frames: Iterable, origin_of: Callable | None = None) ->
             filename, lineno = origin_of(filename, lineno) or (filename, lineno)
         if is_user_file(filename):
             found = (filename, lineno)
-        elif not inside_gradflow and _is_gradflow_file(filename):
+        elif not inside_gradflow and is_gradflow_file(filename):
             inside_gradflow = True
             found = None  # what came before called gradflow; the model's code runs inside it
     return found
 
 
 @functools.lru_cache(maxsize=4096)
-def _is_gradflow_file(filename: str) -> bool:
+def is_gradflow_file(filename: str) -> bool:
     return os.path.realpath(filename).startswith(_gradflow_dir())
 
 
