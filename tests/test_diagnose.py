@@ -75,6 +75,7 @@ def test_terminal_lists_fixes_after_the_summary():
 def test_stop_gradient_fix_names_the_shielded_variables():
     report = inspect(EXAMPLES / "stop_gradient.py")
     (b,) = report.variable("w2").blockers
+    assert (b.decisive, b.origin) == (True, "user")
     assert b.fix == "intended? remove tf.stop_gradient at examples/stop_gradient.py:14 to let w2, w3 learn"
     assert report.to_dict()["variables"][1]["blockers"][0]["fix"] == b.fix
 
@@ -223,7 +224,9 @@ def test_batchnorm_moving_statistics_are_expected():
         else:
             assert v.status == "flows" and v.expected is None
             # Keras's own stop_gradient in the moments: not the user's, and said so
-            assert all("not in your code" in b.fix for b in v.blockers if b.kind == "stop_gradient")
+            sgs = [b for b in v.blockers if b.kind == "stop_gradient"]
+            assert all(b.origin == "library:keras" and "by design inside keras" in b.fix for b in sgs)
+            assert "tf.stop_gradient" not in v.why and "paths cut" not in v.why
 
 
 def test_fix_names_the_cond_branch_through_tensorflow(tmp_path):

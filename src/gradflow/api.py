@@ -135,6 +135,7 @@ def _forget_locations(flow: Any) -> None:
     """
     for _, data in flow.G.nodes(data=True):
         data["location"] = None
+        data["origin"] = data["call"] = None
 
 
 def run_target(target: Target, *, strict: bool = False, timings: dict | None = None,

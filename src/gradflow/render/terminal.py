@@ -113,13 +113,40 @@ def _stop_gradient_table(report: "Report") -> Table:
     table.add_column("StopGradient op", overflow="fold")
     table.add_column("location", overflow="fold")
     table.add_column("shields", overflow="fold")
-    for sg in report.stop_gradients:
+    for sg in listed_stop_gradients(report)[0]:
         table.add_row(
             escape(sg.op),
             escape(str(sg.location)) if sg.location else "-",
             escape(", ".join(sg.shields)) if sg.shields else "(no variable entirely)",
         )
     return table
+
+
+def listed_stop_gradients(report: "Report") -> tuple[list, dict[str, int]]:
+    """The StopGradients worth a row, and how many library ones shield no variable, by package.
+
+    A library's own StopGradient that shields no variable (LayerNorm and
+    BatchNorm moments) is by design: counted in one line, not listed.
+    """
+    rows, quiet = [], {}
+    for sg in report.stop_gradients:
+        origin = sg.origin or ""
+        if origin.startswith("library:") and not sg.shields:
+            name = origin.partition(":")[2]
+            quiet[name] = quiet.get(name, 0) + 1
+        else:
+            rows.append(sg)
+    return rows, quiet
+
+
+def _quiet_stop_gradients(report: "Report") -> Text | None:
+    _, quiet = listed_stop_gradients(report)
+    if not quiet:
+        return None
+    n = sum(quiet.values())
+    where = ", ".join(f"{k} {v}" if len(quiet) > 1 else k for k, v in sorted(quiet.items()))
+    return Text(f"+ {n} StopGradient{'s' if n > 1 else ''} inside {where} (e.g. LayerNorm/BatchNorm moments) "
+                "shield no variable: by design", style="dim")
 
 
 def _summary(report: "Report") -> Text:
@@ -147,12 +174,16 @@ def fix_entries(variables: "list[VariableReport]") -> list[tuple[list[str], str,
     """
     entries: "OrderedDict[tuple[str, str], tuple[list[str], str, str]]" = OrderedDict()
     for v in variables:
-        if v.status.value == "flows":
+        if v.status.value == "flows" or v.expected:  # an expected variable gets no fix
             continue
+        decided = any(b.decisive is not None for b in v.blockers)
         for b in v.blockers:
-            if not b.fix:
+            if not b.fix or (decided and not b.decisive):  # the decisive cuts are the ones to fix
                 continue
-            where = f"{b.type} at {b.where()}" if b.location else b.op
+            if b.call and (b.origin or "").startswith("library:"):
+                where = f"{b.call} at {b.where()}"  # one fix per call of the user's, not per internal op
+            else:
+                where = f"{b.type} at {b.where()}" if b.location else b.op
             key = (where, b.fix)
             if key not in entries:
                 entries[key] = ([], where, b.fix)
@@ -223,9 +254,12 @@ def report_renderable(report: "Report", *, show_all: bool = False) -> Renderable
             f"{len(variables)} variables grouped by scope; --all lists every one.", style="dim"))
     else:
         parts.append(_variable_table(variables))
-    if report.stop_gradients:
+    if listed_stop_gradients(report)[0]:
         parts.append(Text())
         parts.append(_stop_gradient_table(report))
+    quiet = _quiet_stop_gradients(report)
+    if quiet is not None:
+        parts.append(quiet)
     parts.extend(_tracking(report))
     for note in report.notes:
         parts.append(Text(f"note: {note}", style="yellow"))
