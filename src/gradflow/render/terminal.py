@@ -58,6 +58,17 @@ def _header(report: "Report") -> Text:
     text = title_line("gradflow", report.source, report.target, report.kind)
     if report.inputs:
         text.append(f"\ninputs: {report.inputs}", style="dim")
+    loss = report.loss
+    if loss is not None:
+        if loss.finite:
+            text.append(f"\nloss: {loss.value:.6g}", style="dim")
+        else:
+            text.append("\nloss: NaN or Inf on the example inputs", style="bold red")
+            first = loss.first_nonfinite
+            if first is not None:
+                text.append(f": first at {first.type} at {first.location or first.op}", style="bold red")
+                if first.reason:
+                    text.append(f" ({first.reason})", style="red")
     return text
 
 
