@@ -247,3 +247,16 @@ def test_fix_names_the_cond_branch_through_tensorflow(tmp_path):
     assert "[then]" in b.op and b.type == "Round"
     assert b.fix.startswith("cut inside the true branch of tf.cond")
     assert f"Round at {model}:5; straight-through estimator" in b.fix
+
+
+@pytest.mark.parametrize("model", ["cut_shape_size.py", "while_loop_cut_in_body.py", "cut_stop_gradient_partial.py"])
+def test_explain_and_the_report_count_paths_the_same_way(model):
+    """One definition of a path (analysis/paths.py): explain lists as many as the report counts."""
+    from gradflow.explain import explain
+
+    report = inspect(EXAMPLES.parent / "tests" / "corpus" / model)
+    for v in report.variables:
+        exp = explain(report, v.name)
+        if exp.enumerated_all and v.status.value != "disconnected":
+            assert len(exp.paths) == v.paths.total, (v.name, len(exp.paths), v.paths)
+            assert sum(p.cut is not None for p in exp.paths) == v.paths.blocked, v.name

@@ -175,12 +175,14 @@ def _why(status: Status, facts: StaticFacts | None, blockers: Sequence[Blocker],
         if not chosen:
             return ""
         decisive = [b for b in chosen if b.decisive]
-        if decisive:
-            head = decisive[:2]
-        else:
-            head = [([b for b in chosen if b.location is not None] or chosen)[0]]
-        more = len(chosen) - len(head)
-        return "; ".join(b.headline() for b in head) + (f" (+{more} more)" if more > 0 else "")
+        if not decisive:
+            decisive = [([b for b in chosen if b.location is not None] or chosen)[0]]
+        # One line per call of the user's: a Poisson sample's eleven internal cuts are one.
+        lines = list(dict.fromkeys(b.headline() for b in decisive))
+        others = len(dict.fromkeys(b.headline() for b in chosen)) - len(lines)
+        shown = lines[:2]
+        more = len(lines) - len(shown) + others
+        return "; ".join(shown) + (f" (+{more} more)" if more > 0 else "")
 
     if what:  # an expected variable says what it is
         if status is Status.BLOCKED and blockers and trainable:
@@ -231,7 +233,7 @@ def describe_untrainable(name: str, others: Sequence[str] = ()) -> str:
     """
     leaf = name.rsplit("/", 1)[-1].split("#")[0]
     scope = name.rsplit("/", 1)[0] if "/" in name else ""
-    if leaf in ("moving_mean", "moving_variance", "moving_stddev"):
+    if {"moving_mean", "moving_variance", "moving_stddev"} & set(name.split("#")[0].split("/")):
         return "BatchNormalization moving statistic: updated by assign, not by a gradient"
     if "seed" in leaf:
         return "random-number seed state: advanced by assign, not by a gradient"
