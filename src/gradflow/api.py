@@ -48,13 +48,44 @@ def _collector_off_the_trace() -> Iterator[Any]:
         gc.unfreeze()
 
 
+def _check_path_argument(path: Any) -> str:
+    """``path`` as a str: a str or an ``os.PathLike`` naming a str path; anything else is an ArgumentError."""
+    import os
+
+    from .errors import ArgumentError
+
+    if isinstance(path, os.PathLike):
+        try:
+            path = os.fspath(path)
+        except TypeError:
+            path = None
+    if not isinstance(path, str):
+        raise ArgumentError(f"path {path!r}: give the model file's path as a str or a pathlib.Path, "
+                            f"not {type(path).__name__}")
+    if not path or "\0" in path:
+        raise ArgumentError(f"path {path!r}: give the model file's path (a non-empty name without NUL characters)")
+    return path
+
+
+def _check_name_arguments(**names: Any) -> None:
+    from .errors import ArgumentError
+
+    for key, value in names.items():
+        if value is not None and not isinstance(value, str):
+            raise ArgumentError(f"{key} {value!r}: give a name (a str) or leave it out, not {type(value).__name__}")
+        if isinstance(value, str) and (not value or "\0" in value):
+            raise ArgumentError(f"{key} {value!r}: give a non-empty name")
+
+
 def inspect_file(path: str, *, target: str | None = None, inputs: str | None = None,
-                 function: str | None = None, loss: str | None = None, strict: bool = False) -> Report:
+                 function: str | None = None, loss: str | None = None, strict: bool = False,
+                 static: bool = False) -> Report:
     """Inspect a model file, as ``gradflow inspect FILE`` does.
 
     Args:
         path: a Python model file (``.py``), a SavedModel directory, or a
-            GraphDef (``.pb`` binary, ``.pbtxt`` text).
+            GraphDef (``.pb`` binary, ``.pbtxt`` text): a ``str`` or an
+            ``os.PathLike`` (``pathlib.Path``).
         target: for a ``.py`` file, the attribute to inspect (``--target``);
             default: the contract's order.
         inputs: for a ``.py`` file, the attribute holding the example inputs (``--inputs``).
@@ -65,12 +96,16 @@ def inspect_file(path: str, *, target: str | None = None, inputs: str | None = N
             (``--loss``). The graph is analysed without running it.
         strict: raise :class:`AnalysisMismatch` when the graph analysis disagrees
             with TensorFlow (always a gradflow bug) instead of noting it.
+        static: skip TensorFlow's autodiff and the numeric check; the verdicts
+            come from the graph and TensorFlow's gradient registry alone
+            (``flows`` then means "a gradient exists"; ``report.mode == "static"``).
 
     Returns:
         The report.
 
     Raises:
-        UserError: a subclass naming what is wrong with the file and how to fix it.
+        UserError: a subclass naming what is wrong with the file and how to fix it
+            (:class:`~gradflow.errors.ArgumentError` for an argument of the wrong type).
 
     Example:
         ```python
@@ -79,6 +114,8 @@ def inspect_file(path: str, *, target: str | None = None, inputs: str | None = N
         gradflow.inspect_file("graph.pb", loss="loss:0")       # a GraphDef
         ```
     """
+    path = _check_path_argument(path)
+    _check_name_arguments(target=target, inputs=inputs, function=function, loss=loss)
     timings = {"load_s": 0.0, "trace_s": 0.0, "analysis_s": 0.0, "autodiff_s": 0.0, "render_s": 0.0}
     with tf_state_guard():
         with _timed(timings, "load_s"):
@@ -89,11 +126,12 @@ def inspect_file(path: str, *, target: str | None = None, inputs: str | None = N
             tf.compat.v1.reset_default_graph()
             forget_autograph_conversions()
             tgt = load_model(path, target=target, inputs=inputs, function=function, loss=loss)
-        return run_target(tgt, strict=strict, timings=timings)
+        return run_target(tgt, strict=strict, timings=timings, static=static)
 
 
 def inspect(target: Any, *example_args: Any, variables: Any = None, feed_dict: dict | None = None,
-            name: str | None = None, strict: bool = False, **example_kwargs: Any) -> Report:
+            name: str | None = None, strict: bool = False, static: bool = False,
+            **example_kwargs: Any) -> Report:
     """Inspect a loss from Python: a function, a compiled Keras model or a TF1 loss tensor.
 
     Args:
@@ -106,6 +144,7 @@ def inspect(target: Any, *example_args: Any, variables: Any = None, feed_dict: d
         feed_dict: placeholder -> value, for a TF1 tensor.
         name: how the report names the target.
         strict: raise :class:`AnalysisMismatch` on a disagreement with TensorFlow.
+        static: skip TensorFlow's autodiff and the numeric check (see :func:`inspect_file`).
         **example_kwargs: keyword example inputs.
 
     Returns:
@@ -123,7 +162,7 @@ def inspect(target: Any, *example_args: Any, variables: Any = None, feed_dict: d
         with _timed(timings, "load_s"):
             tgt = python_target(target, example_args, example_kwargs, variables=variables,
                                 feed_dict=feed_dict, name=name)
-        return run_target(tgt, strict=strict, timings=timings)
+        return run_target(tgt, strict=strict, timings=timings, static=static)
 
 
 def _forget_locations(flow: Any) -> None:
@@ -152,15 +191,22 @@ def _with_cause(v: Any, cause: Any) -> Any:
     return dataclasses.replace(v, numeric_cause=cause, why=why)
 
 
+# What a static report says in its notes (and what ``--static`` promises).
+STATIC_NOTE = ("static mode: TensorFlow's autodiff did not run; the verdicts come from the graph and "
+               "TensorFlow's gradient registry (flows means a gradient exists; zero and nonfinite are not checked)")
+
+
 def run_target(target: Target, *, strict: bool = False, timings: dict | None = None,
-               traced: Any = None) -> Report:
+               traced: Any = None, static: bool = False) -> Report:
     """Trace, analyse and differentiate one :class:`Target` into a report.
 
     ``traced``: the target's :class:`~gradflow.tracing.Trace` when the caller
     already made it (``gradflow train``); it must not have been differentiated yet.
+    ``static``: skip the autodiff stage (see :func:`inspect_file`).
     """
-    from .autodiff import compute_gradients
-    from .flowgraph import annotate_cuts, build_flowgraph
+    from .autodiff import AutodiffResult, compute_gradients
+    from .cuts import annotate_cuts
+    from .flowgraph import build_flowgraph
     from .tracing import trace
     from .verdict import stop_gradient_reports, variable_reports
 
@@ -173,8 +219,11 @@ def run_target(target: Target, *, strict: bool = False, timings: dict | None = N
             if target.origin != "python":
                 _forget_locations(flow)
         with _timed(timings, "autodiff_s"):
-            grads = compute_gradients(tr)
-            set_aside_new_objects()
+            if static:  # no gradient: decide() takes the graph's prediction for every variable
+                grads = AutodiffResult({}, numeric=False)
+            else:
+                grads = compute_gradients(tr)
+                set_aside_new_objects()
         with _timed(timings, "analysis_s"):
             annotate_cuts(flow, ops)
             variables, mismatches = variable_reports(tr.variables, flow, grads)
@@ -191,6 +240,11 @@ def run_target(target: Target, *, strict: bool = False, timings: dict | None = N
         at = f": first at {where.type} at {where.location or where.op}" if where else ""
         why = f" ({where.reason})" if where and where.reason else ""
         notes.insert(0, f"the loss is NaN or Inf on the example inputs{at}{why}")
+    if static:
+        notes.append(STATIC_NOTE)
+        if flow.probe_errors:
+            notes.append(f"{len(flow.probe_errors)} op(s) whose gradient function could not be probed "
+                         "are assumed to pass the gradient (the full mode's autodiff would decide)")
     if grads.error:
         notes.append(
             f"TensorFlow's autodiff raised {grads.error}; the verdicts come from the graph "
@@ -216,6 +270,7 @@ def run_target(target: Target, *, strict: bool = False, timings: dict | None = N
         loss=loss,
         numeric=grads.numeric and grads.error is None,
         mismatches=mismatches,
+        mode="static" if static else "full",
         timings=timings,
         flow=flow,
     )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from . import __version__
 from .errors import GradflowError, RenderError, UsageError, UserError
-from .outputs import format_of
+from .writing import format_of
 
 if TYPE_CHECKING:
     from .report import Report
@@ -34,6 +34,54 @@ def _status_list(text: str) -> tuple[str, ...]:
             f"unknown status {', '.join(bad) or repr(text)}; choose from {', '.join(STATUSES)}"
         )
     return items
+
+
+def _positive_int(flag: str, *, minimum: int = 1):
+    """An argparse type: a whole number >= ``minimum``; the error names the flag, the value and the range."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r}: give a whole number, {minimum} or more")
+        return value
+
+    return parse
+
+
+def _positive_seconds(flag: str):
+    """An argparse type: a finite number of seconds > 0."""
+    import math
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds greater than 0 "
+                                             "(e.g. 60)")
+        return value
+
+    return parse
+
+
+def _positive_float(flag: str):
+    """An argparse type: a finite number > 0."""
+    import math
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"{text!r}: give a number greater than 0 (e.g. 0.01)")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="--fail-on skips variables whose status is expected (non-trainable, or frozen on "
                         "purpose by your own tf.stop_gradient)")
     p.add_argument("--all", action="store_true", dest="show_all", help="list every variable even in large models")
+    p.add_argument("--baseline", metavar="FILE",
+                   help="accept the state recorded in FILE (a gradflow.baseline/1 file): exit 1 only on a change "
+                        "for the worse (a regression, a new trainable variable that does not learn)")
+    p.add_argument("--update-baseline", action="store_true",
+                   help="(re)write the --baseline FILE from this report instead of checking it")
+    p.add_argument("--static", action="store_true",
+                   help="skip TensorFlow's autodiff and the numeric check: verdicts from the graph and TensorFlow's "
+                        "gradient registry alone (flows = a gradient exists; zero and nonfinite are not checked); faster")
     _add_graph_arguments(p)
     p.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors; fail on any disagreement with TensorFlow")
 
@@ -94,23 +150,61 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_model_file_arguments(t, "the model file", "the attribute to train (as for inspect)",
                               "the attribute holding example inputs (as for inspect)")
-    t.add_argument("--steps", type=int, default=100, metavar="N", help="optimizer steps (default: 100)")
+    t.add_argument("--steps", type=_positive_int("--steps"), default=100, metavar="N", help="optimizer steps (default: 100)")
     t.add_argument("--optimizer", choices=("sgd", "adam", "rmsprop"), default=None,
                    help="the optimizer (default: sgd, or a compiled model's own)")
-    t.add_argument("--lr", type=float, default=None, help="learning rate (default: 0.1, or a compiled model's own)")
+    t.add_argument("--lr", type=_positive_float("--lr"), default=None, help="learning rate (default: 0.1, or a compiled model's own)")
     t.add_argument("--plot", metavar="OUT", help="plot trajectories, gradient norms and loss to OUT (.svg, .png, .pdf)")
     t.add_argument("--plot-layers", metavar="OUT", help="Keras models: mean/max |gradient| per layer at the first and last step")
     t.add_argument("--format", choices=("text", "json"), default="text", help="stdout format (default: text)")
     t.add_argument("--json", metavar="OUT", dest="json_out", help="also write the JSON result to OUT")
     t.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors")
 
+    f = sub.add_parser(
+        "diff",
+        help="compare gradient flow between two versions of a model (for pull requests)",
+        description=(
+            "Compare BEFORE and AFTER, each a model file (inspected on the spot) or a saved JSON report, "
+            "variable by variable: regressions (a trainable variable stopped receiving gradient) with the "
+            "decisive cut and its line, improvements, added and removed tf.stop_gradient cuts, partially "
+            "blocked variables, added and removed variables. Exit 1 on a regression (see --fail-on)."
+        ),
+    )
+    f.add_argument("before", metavar="BEFORE", help="the old version: a model file or a gradflow.report/1 JSON")
+    f.add_argument("after", metavar="AFTER", help="the new version: a model file or a gradflow.report/1 JSON")
+    f.add_argument("--target", metavar="NAME", help="for model files: the attribute to inspect (as for inspect)")
+    f.add_argument("--inputs", metavar="NAME", help="for model files: the attribute holding example inputs")
+    f.add_argument("--static", action="store_true", help="inspect model files in static mode (as for inspect)")
+    f.add_argument("--format", choices=("text", "markdown", "json"), default="text",
+                   help="stdout format: text, markdown (a pull-request comment) or json (gradflow.diff/1); "
+                        "default: text")
+    f.add_argument("--json", metavar="OUT", dest="json_out", help="also write the gradflow.diff/1 JSON to OUT")
+    f.add_argument("--markdown", metavar="OUT", dest="markdown_out", help="also write the Markdown to OUT")
+    f.add_argument("--svg", metavar="OUT", help="draw the changed variables and cuts, highlighted, as SVG")
+    f.add_argument("-o", "--output", metavar="OUT", action="append", default=[],
+                   help="draw the picture in the format its suffix names (.svg, .png, .pdf, .dot); repeatable")
+    f.add_argument("--fail-on", metavar="KIND[,KIND]", default="regression",
+                   help="exit 1 when a change of these kinds is found: regression, improvement, cut-added, "
+                        "cut-removed, added, removed, or none (default: regression)")
+    f.add_argument("--render-timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="stop Graphviz layout after this long (default: 60)")
+    f.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors")
+
     d = sub.add_parser("docs", help="build a static site (HTML or Markdown) with one page per model file",
                        description="Analyse every model file under PATHS (files, folders, globs), each in its "
                                    "own process, and write one page per model plus an index to SITE.")
-    d.add_argument("paths", nargs="+", metavar="PATH", help="model files, folders (searched recursively) or globs")
+    d.add_argument("paths", nargs="*", metavar="PATH", help="model files, folders (searched recursively) or globs")
     d.add_argument("-o", "--output", metavar="SITE", required=True, help="the folder to write the site into")
     d.add_argument("--format", choices=("html", "markdown"), default="html", help="page format (default: html)")
-    d.add_argument("-j", "--jobs", type=int, default=None, metavar="N", help="worker processes (default: CPU count)")
+    d.add_argument("-j", "--jobs", type=_positive_int("-j/--jobs"), default=None, metavar="N",
+                   help="worker processes (default: CPU count)")
+    d.add_argument("--timeout", type=_positive_seconds("--timeout"), default=None, metavar="SECONDS",
+                   help="stop a model that takes longer than this; its page says it timed out (default: 600)")
+    d.add_argument("--shard", metavar="K/N", default=None,
+                   help="build only part K of N (for a CI matrix): its pages and a part file, no index")
+    d.add_argument("--merge", metavar="PART", nargs="+", default=None,
+                   help="join the part folders of shards 1..N into the site -o SITE (byte-identical to an "
+                        "unsharded build); no PATH")
     d.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors")
     return parser
 
@@ -145,11 +239,11 @@ def _add_graph_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--html", metavar="OUT", help="write a self-contained HTML report (table + graph)")
     g.add_argument("--view", choices=("flow", "full"), default="flow",
                    help="flow: only variable-to-loss paths, trivial ops contracted (default); full: every op")
-    g.add_argument("--collapse", type=int, metavar="DEPTH", default=None,
+    g.add_argument("--collapse", type=_positive_int("--collapse", minimum=0), metavar="DEPTH", default=None,
                    help="collapse name scopes deeper than DEPTH into single nodes (default: automatic)")
     g.add_argument("--focus", metavar="NAME",
                    help="draw only the paths from one variable (or scope) to the loss, fully expanded")
-    g.add_argument("--render-timeout", type=float, default=60.0, metavar="SECONDS",
+    g.add_argument("--render-timeout", type=_positive_seconds("--render-timeout"), default=60.0, metavar="SECONDS",
                    help="stop Graphviz layout after this long (default: 60)")
 
 
@@ -197,15 +291,18 @@ def _load_report(args: argparse.Namespace) -> "Report":
         import tensorflow  # noqa: F401  (imported here so its start-up noise goes to stderr)
 
         _after_import_quiet()
-        return inspect_file(args.file, **model, strict=args.debug)
+        return inspect_file(args.file, **model, strict=args.debug, static=getattr(args, "static", False))
 
 
 def _inspect(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from .outputs import write_atomic
+    from .writing import write_atomic
+
+    from .baseline import cli_apply, cli_read
 
     requests = _graph_requests(args)  # bad arguments fail before TensorFlow loads
+    baseline = cli_read(args)
     report = _load_report(args)
     if requests:
         from .render.files import GraphOptions, write_outputs
@@ -224,8 +321,10 @@ def _inspect(args: argparse.Namespace) -> int:
         if not console.is_terminal:
             console = Console(highlight=False, width=120)
         console.print(report_renderable(report, show_all=args.show_all))
+    code, accepted = cli_apply(args, report, baseline)
     if args.fail_on:
-        matched = [v for v in report.variables if v.trainable and v.status.value in args.fail_on]
+        matched = [v for v in report.variables if v.trainable and v.status.value in args.fail_on
+                   and accepted.get(v.name) != v.status.value]  # a baseline accepts its recorded status
         # The contract: --fail-on matches every trainable variable; skipping the
         # benign ones is the user's explicit choice.
         hits = [v for v in matched if not (args.ignore_expected and v.expected)]
@@ -238,7 +337,7 @@ def _inspect(args: argparse.Namespace) -> int:
             names = ", ".join(f"{v.name} ({v.status.value})" for v in hits)
             Console(stderr=True, highlight=False, soft_wrap=True).print(f"--fail-on matched: {names}", markup=False)
             return 1
-    return 0
+    return code
 
 
 def _explain(args: argparse.Namespace) -> int:
@@ -260,6 +359,69 @@ def _explain(args: argparse.Namespace) -> int:
         console = Console(highlight=False, width=100)
     console.print(explain_renderable(report, args.variables))
     return 0
+
+
+def _docs(args: argparse.Namespace) -> int:
+    """``gradflow docs PATHS... -o SITE/``: progress on stderr, the site from gradflow.site."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .render.text import rich_text
+    from .site import DEFAULT_TIMEOUT, build_site, check_output_dir, find_models
+    import functools
+
+    from .sharding import build_part, merge_parts, parse_shard
+
+    if args.merge is not None:
+        if args.paths or args.shard:
+            raise UsageError("--merge PART... takes no PATH and no --shard: it joins parts already built.")
+        site = merge_parts(args.merge, args.output)
+        Console(stderr=True, highlight=False, soft_wrap=True).print(
+            f"merged {len(args.merge)} parts: {len(site.results)} models, {len(site.failed)} failed; "
+            f"{len(site.written)} files written, {len(site.unchanged)} unchanged", markup=False)
+        return 1 if site.failed else 0
+    if not args.paths:
+        raise UsageError("gradflow docs needs model files, folders or globs (PATH...), or --merge PART...")
+    shard = parse_shard(args.shard) if args.shard else None
+    total = len(find_models(args.paths))
+    check_output_dir(args.output)  # a bad -o fails before any model is analysed
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, disable=not console.is_terminal) as bar:
+        task = bar.add_task("analysing models", total=total)
+
+        def on_event(kind: str, model: str, result) -> None:
+            if kind != "done":
+                return
+            mark = "[green]ok[/green]" if result.ok else "[red]failed[/red]"
+            bar.console.print(f"{mark} {rich_text(model, newlines=False)}")
+            bar.advance(task)
+
+        build = functools.partial(build_part, shard=shard) if shard else build_site
+        site = build(args.paths, args.output, fmt=args.format, jobs=args.jobs,
+                          timeout=args.timeout or DEFAULT_TIMEOUT, on_event=on_event)
+    index = "index.md" if args.format == "markdown" else "index.html"
+    if shard:  # a part has no index: its part file is what --merge reads
+        from .sharding import PART_FILE as index
+    for model, stem in site.renamed:
+        console.print(f"page name collision: {rich_text(model, newlines=False)} is written as "
+                      f"{rich_text(stem)}{'.md' if args.format == 'markdown' else '.html'}")
+    if site.interrupted:
+        import signal
+
+        console.print(f"[yellow]interrupted[/yellow] ({signal.Signals(site.interrupted).name}): the site holds "
+                      f"the {sum(r.error_type != 'Interrupted' for r in site.results)} models that finished")
+    console.print(f"{len(site.results)} models, {len(site.failed)} failed; "
+                  f"{len(site.written)} files written, {len(site.unchanged)} unchanged"
+                  + (f", {len(site.removed)} removed" if site.removed else "") + ": "
+                  f"{rich_text(os.path.join(args.output, index), newlines=False)}")
+    for r in site.failed:
+        if r.error_type != "Interrupted":
+            console.print(f"[red]failed[/red] {rich_text(r.path, newlines=False)}: {rich_text(r.error_type)}: "
+                          f"{rich_text((r.error.splitlines() or [''])[0])}")
+    if site.interrupted:
+        return 128 + site.interrupted
+    return 1 if site.failed else 0
 
 
 def _print_error(exc: BaseException) -> None:
@@ -288,19 +450,113 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    import threading
+
+    threads_before = set(threading.enumerate())
+    previous_handler = _terminate_on_sigterm()
     try:
-        if args.command == "train":
-            from .training import cli_train
+        code = _run(args)
+    finally:
+        if previous_handler is not None:
+            import signal
 
-            _quiet_tensorflow()
-            return cli_train(args)
+            signal.signal(signal.SIGTERM, previous_handler)
+    _exit_despite_user_threads(threads_before, code)
+    if args.command in ("inspect", "diff") and _is_main_program():
+        _skip_teardown(code)
+    return code
+
+
+def _skip_teardown(code: int) -> None:
+    """End the process now: everything is written, and tearing down TensorFlow's graphs and
+    the traced model at interpreter exit costs seconds on a large model (a good part of what
+    ``--static`` saves). Only when gradflow is the program, never inside a caller's process."""
+    import logging
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _terminate_on_sigterm():
+    """SIGTERM raises :class:`Terminated` (clean-up runs, temp files go, exit 143); returns the old handler."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):
+        from .errors import Terminated
+
+        raise Terminated(signum)
+
+    return signal.signal(signal.SIGTERM, handler)
+
+
+def _exit_despite_user_threads(threads_before: set, code: int) -> None:
+    """The user's module left non-daemon threads running: end the process now, after the report."""
+    import threading
+
+    left = [t for t in threading.enumerate()
+            if t not in threads_before and t.is_alive() and not t.daemon and t is not threading.current_thread()]
+    if left and _is_main_program():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _is_main_program() -> bool:
+    """gradflow is the program (``python -m gradflow``, the ``gradflow`` script), not a library call."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and spec.name in ("gradflow", "gradflow.__main__"):
+        return True
+    return os.path.basename(sys.argv[0] if sys.argv else "") == "gradflow"
+
+
+def _run_model_command(args: argparse.Namespace) -> int:
+    if args.command == "train":
+        from .training import cli_train
+
+        _quiet_tensorflow()
+        return cli_train(args)
+    if args.command == "explain":
+        return _explain(args)
+    if args.command == "diff":
+        from .diff import cli_diff
+
+        return cli_diff(args)
+    return _inspect(args)
+
+
+OUTPUT_ARGUMENTS = ("svg", "png", "pdf", "dot", "html", "json_out", "plot", "plot_layers")
+
+
+def _refuse_writing_over_the_model(args: argparse.Namespace) -> None:
+    """An output path that names the model file itself is a usage error (exit 2), before anything runs."""
+    from .writing import refuse_overwriting
+
+    model = getattr(args, "file", None)
+    if not model:
+        return
+    outputs = [getattr(args, name, None) for name in OUTPUT_ARGUMENTS]
+    outputs += list(getattr(args, "output", None) or []) if args.command != "docs" else []
+    refuse_overwriting([o for o in outputs if o], [model])
+
+
+def _run(args: argparse.Namespace) -> int:
+    """One command; every exception becomes an exit code and a short message."""
+    from .errors import Terminated
+    from .workers import exit_guard
+
+    try:
+        _refuse_writing_over_the_model(args)
         if args.command == "docs":
-            from .site import cli_docs
-
-            return cli_docs(args)
-        if args.command == "explain":
-            return _explain(args)
-        return _inspect(args)
+            return _docs(args)
+        with exit_guard(f"the model file {getattr(args, 'file', '')}"):
+            return _run_model_command(args)
     except UserError as exc:
         _print_traceback_if(args.debug)
         _print_error(exc)
@@ -309,6 +565,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_traceback_if(args.debug)
         _print_error(exc)
         return 3
+    except Terminated as exc:
+        return 128 + exc.signum
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a gradflow bug: say so, briefly

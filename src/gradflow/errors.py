@@ -1,4 +1,4 @@
-"""gradflow's exceptions.
+"""gradflow's exceptions: every error class gradflow raises on purpose lives here.
 
 The tree::
 
@@ -7,16 +7,24 @@ The tree::
     │   ├── ModelFileError         missing file, not a model gradflow can open,
     │   │                          a corrupt SavedModel or GraphDef
     │   ├── ModelImportError       the user's module raised while importing
+    │   ├── ModelExitError         the user's code called os._exit
     │   ├── TargetError            no target, several candidates, wrong kind
     │   ├── InputsError            example inputs that do not fit the target
     │   ├── TraceError             the target raised while TensorFlow traced it
     │   ├── LossError              the target's result is not a float loss
     │   ├── NoVariablesError       nothing to differentiate
     │   ├── RenderError            Graphviz missing or too slow; bad output path
+    │   ├── TrainOptionsError      a training option that makes no sense
+    │   │                          (steps < 1, an unknown optimizer name)
+    │   ├── NoModelsError          ``gradflow docs`` found no model file
     │   └── UsageError             an option that makes no sense here (--loss
-    │                              with a .py file, a bad -o suffix...)
+    │       │                      with a .py file, a bad -o suffix, -j 0...)
+    │       └── ArgumentError      a bad argument to gradflow's Python API (also
+    │                              a ValueError and a TypeError, as Python's own)
     └── AnalysisMismatch           gradflow's graph analysis disagrees with
                                    TensorFlow's autodiff: a gradflow bug
+
+    Terminated (a KeyboardInterrupt) SIGTERM reached gradflow; the CLI exits 143
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ __all__ = [
     "UserError",
     "ModelFileError",
     "ModelImportError",
+    "ModelExitError",
     "TargetError",
     "InputsError",
     "TraceError",
@@ -33,7 +42,11 @@ __all__ = [
     "NoVariablesError",
     "RenderError",
     "UsageError",
+    "TrainOptionsError",
+    "NoModelsError",
+    "ArgumentError",
     "AnalysisMismatch",
+    "Terminated",
 ]
 
 
@@ -61,6 +74,10 @@ class ModelFileError(UserError):
 
 class ModelImportError(UserError):
     """The user's module raised an exception while it was imported."""
+
+
+class ModelExitError(UserError):
+    """The user's code called ``os._exit`` while gradflow imported or traced it."""
 
 
 class TargetError(UserError):
@@ -91,8 +108,32 @@ class UsageError(UserError):
     """An option that makes no sense for this command or this kind of model file."""
 
 
+class TrainOptionsError(UserError):
+    """A training option that makes no sense (``--steps 0``, an unknown optimizer...)."""
+
+
+class NoModelsError(UserError):
+    """``gradflow docs`` found no model file in the paths it was given."""
+
+
+class ArgumentError(UsageError, ValueError, TypeError):
+    """A bad argument to gradflow's Python API: the wrong type or a value out of range.
+
+    Also a ``ValueError`` and a ``TypeError``, so code written against Python's
+    own conventions still catches it.
+    """
+
+
 class AnalysisMismatch(GradflowError):
     """gradflow's static analysis disagrees with TensorFlow's autodiff.
 
     This is always a bug in gradflow: TensorFlow's answer is the truth.
     """
+
+
+class Terminated(KeyboardInterrupt):
+    """A signal (SIGTERM) asked gradflow to stop; handled like Ctrl-C, with exit code ``128 + signum``."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"terminated by signal {signum}")
+        self.signum = signum

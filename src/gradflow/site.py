@@ -5,10 +5,23 @@ the StopGradient inventory, source locations: the HTML report of
 :func:`gradflow.render.html.to_html`), and ``index.html`` lists them all with
 summary counts and a badge per problem status.
 
-Each model is analysed in its own worker process (``spawn``; a fresh process
-per model, so one model's TensorFlow state, crash or hang cannot touch
-another's). A model that fails gets an error page and a red index row; the
-others still build, and the command exits 1 at the end.
+Models are analysed in worker processes that live across models
+(:mod:`gradflow.workers`): each imports TensorFlow once, then starts every
+model on a fresh default graph inside gradflow's TensorFlow-state guard, with
+Keras's name counters cleared and the previous model's modules forgotten, so
+the pages are byte-identical to a fresh process per model. A model whose
+process dies (``os._exit``, a segfault, the OOM killer) or that runs longer
+than the per-model timeout fails alone: its worker is killed and replaced, and
+the other models go on. A model that fails gets an error page and a red index
+row; the command exits 1 at the end. On Ctrl-C or SIGTERM the site is still
+written for every model that finished (the others get an "interrupted" page).
+
+Page names are unique for every set of inputs: the model's path below the
+models' common folder, with characters other than letters, digits, ``-``,
+``_`` and ``.`` replaced; when two models map to the same name (``a b.py`` and
+``a-b.py``, ``sub/x.py`` and ``sub__x.py``, names differing only in case) or a
+model maps to ``index``, each of them gets a short hash of its path as a
+suffix (:func:`page_names`, reported in :attr:`SiteResult.renamed`).
 
 The output is deterministic (no timings, dates or absolute paths), and a file
 is rewritten only when its content changed, so a second run over unchanged
@@ -20,22 +33,23 @@ build, and no other file in the folder is ever touched.
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
-from .errors import UserError
+from .errors import NoModelsError, UsageError, UserError
+from .render.text import html_text as _esc
+from .render.text import markdown_code, markdown_text, visible
 
-__all__ = ["find_models", "build_site", "SiteResult", "PageResult"]
+__all__ = ["find_models", "build_site", "check_output_dir", "page_names", "SiteResult", "PageResult",
+           "DEFAULT_TIMEOUT"]
+
+DEFAULT_TIMEOUT = 600.0  # seconds one model may take before its worker is killed
 
 PROBLEM_STATUSES = ("blocked", "disconnected", "zero", "nonfinite")
 STATUSES = ("flows",) + PROBLEM_STATUSES
-
-
-class NoModelsError(UserError):
-    """``gradflow docs`` found no model file in the paths it was given."""
 
 
 # -- finding models --------------------------------------------------------------
@@ -77,16 +91,82 @@ def find_models(paths: Iterable[str]) -> list[str]:
     return sorted(models)
 
 
-def page_names(models: Sequence[str]) -> dict[str, str]:
-    """model path -> page stem, unique and stable: the path below the models' common folder."""
+RESERVED = ("index",)
+_MAX_STEM = 80
+
+
+def _base_stem(rel: str) -> str:
+    stem = rel[:-3] if rel.endswith(".py") else rel
+    stem = "".join(c if (c.isascii() and c.isalnum()) or c in "-_." else "-" for c in stem.replace(os.sep, "__"))
+    stem = stem.lstrip(".") or "model"
+    return stem[:_MAX_STEM]
+
+
+def _relative_names(models: Sequence[str]) -> dict[str, str]:
     dirs = [os.path.dirname(os.path.abspath(m)) for m in models]
     root = os.path.commonpath(dirs) if dirs else ""
+    return {m: os.path.relpath(os.path.abspath(m), root) for m in models}
+
+
+def page_names(models: Sequence[str]) -> dict[str, str]:
+    """model path -> page stem, unique and stable.
+
+    The stem is the path below the models' common folder (folders joined by
+    ``__``, other characters than ASCII letters, digits, ``-``, ``_``, ``.``
+    made ``-``). Every model whose stem collides with another's (compared
+    case-insensitively, as macOS and Windows file systems do) or with a
+    reserved name (``index``) gets ``-`` and the first 8 hex digits of the
+    SHA-256 of its relative path appended: the same inputs always give the
+    same names, and a model's name changes only when a collision appears.
+    """
+    rel = _relative_names(models)
+    base = {m: _base_stem(r) for m, r in rel.items()}
+    count: dict[str, int] = {}
+    for stem in base.values():
+        count[stem.lower()] = count.get(stem.lower(), 0) + 1
     names: dict[str, str] = {}
-    for m in models:
-        rel = os.path.relpath(os.path.abspath(m), root)
-        stem = rel[:-3] if rel.endswith(".py") else rel
-        names[m] = "".join(c if c.isalnum() or c in "-_." else "-" for c in stem.replace(os.sep, "__"))
+    taken = {r for r in RESERVED}
+    for m in sorted(models, key=lambda m: rel[m]):
+        stem = base[m]
+        if count[stem.lower()] > 1 or stem.lower() in RESERVED:
+            digest = hashlib.sha256(rel[m].encode("utf-8", "surrogateescape")).hexdigest()
+            width = 8
+            while f"{stem}-{digest[:width]}".lower() in taken or f"{stem}-{digest[:width]}".lower() in count:
+                width += 4
+            stem = f"{stem}-{digest[:width]}"
+        taken.add(stem.lower())
+        names[m] = stem
     return names
+
+
+def renamed_pages(models: Sequence[str], names: dict[str, str]) -> list[tuple[str, str]]:
+    """(model, page stem) for every model whose page name needed a hash suffix."""
+    rel = _relative_names(models)
+    return [(m, names[m]) for m in models if names[m] != _base_stem(rel[m])]
+
+
+def check_output_dir(out_dir: str) -> None:
+    """Fail early (before any model is analysed) when ``out_dir`` cannot hold the site.
+
+    Creates the folder when it is missing, and checks that a file can be
+    created in it.
+
+    Raises:
+        UsageError: it is a file, inside a file, or not writable.
+    """
+    import tempfile
+
+    path = os.path.abspath(out_dir)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UsageError(f"-o {out_dir}: this is a file, not a folder. Give a folder for the site "
+                         "(it is created if missing).")
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.TemporaryFile(prefix=".gradflow-probe-", dir=path):
+            pass
+    except OSError as exc:
+        raise UsageError(f"-o {out_dir}: cannot write there ({exc.strerror or exc}). "
+                         "Choose a folder you can write to.") from None
 
 
 # -- the worker -----------------------------------------------------------------
@@ -109,12 +189,12 @@ class PageResult:
 
 
 def _markdown(report, svg_name: str) -> str:
-    def cell(text) -> str:
-        return str(text).replace("|", "\\|").replace("\n", " ")
-
-    lines = [f"# {report.target} in `{report.source}`", "",
-             f"target `{report.target}` ({report.kind}); inputs: {report.inputs}", "",
-             f"**{report.headline()}**", "",
+    """One model's Markdown page. Every user string is escaped or code-spanned (inert under CommonMark)."""
+    cell, code = markdown_text, (lambda t: markdown_code(t, table=True))
+    lines = [f"# {markdown_text(report.target)} in {markdown_code(report.source)}", "",
+             f"target {markdown_code(report.target)} ({markdown_text(report.kind)}); "
+             f"inputs: {markdown_text(report.inputs)}", "",
+             f"**{markdown_text(report.headline())}**", "",
              " · ".join(f"{k}: {n}" for k, n in report.summary.items() if n), ""]
     lines += [f"> note: {cell(n)}" for n in report.notes]
     lines += ["", f"![gradient-flow graph]({svg_name})", "", "## Variables", "",
@@ -123,19 +203,19 @@ def _markdown(report, svg_name: str) -> str:
     for v in report.variables:
         shape = "?" if v.shape is None else "[" + ", ".join("?" if d is None else str(d) for d in v.shape) + "]"
         norm = "-" if v.grad_norm is None else f"{v.grad_norm:.3g}"
-        lines.append(f"| `{cell(v.name)}` | {shape} | {v.dtype} | {'yes' if v.trainable else 'no'} | "
-                     f"{v.status.value} | {norm} | {cell(v.why)} |")
+        lines.append(f"| {code(v.name)} | {cell(shape)} | {cell(v.dtype)} | {'yes' if v.trainable else 'no'} | "
+                     f"{cell(v.status.value)} | {cell(norm)} | {cell(v.why)} |")
     blockers = sorted({(str(b.location) if b.location else "-", b.type, b.op, b.reason)
                        for v in report.variables for b in v.blockers})
     if blockers:
         lines += ["", "## Where the gradient dies", "", "| location | op type | op | reason |", "|---|---|---|---|"]
-        lines += [f"| {cell(loc)} | {cell(t)} | `{cell(op)}` | {cell(r)} |" for loc, t, op, r in blockers]
+        lines += [f"| {code(loc)} | {cell(t)} | {code(op)} | {cell(r)} |" for loc, t, op, r in blockers]
     lines += ["", "## StopGradient inventory", ""]
     if report.stop_gradients:
         lines += ["| StopGradient op | location | shields (every path cut) |", "|---|---|---|"]
         for sg in report.stop_gradients:
-            lines.append(f"| `{cell(sg.op)}` | {cell(sg.location or '-')} | "
-                         f"{cell(', '.join(sg.shields) or '(no variable entirely)')} |")
+            shields = ", ".join(code(name) for name in sg.shields) or "(no variable entirely)"
+            lines.append(f"| {code(sg.op)} | {code(sg.location or '-')} | {shields} |")
     else:
         lines.append("No tf.stop_gradient in the traced graph.")
     return "\n".join(lines) + "\n"
@@ -144,41 +224,103 @@ def _markdown(report, svg_name: str) -> str:
 _BACK_LINK = '<p class="gf-meta"><a href="index.html">&larr; all models</a></p>'
 
 
+# -- the worker (runs in a gradflow.workers process) ------------------------------
+_BASELINE: dict = {}
+
+
+def worker_setup() -> None:
+    """Once per worker: silence TensorFlow and import it, then record the clean state."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # The worker's own output (TensorFlow's C++ lines, the models' prints) must not
+    # reach the parent's terminal: results travel over the worker's pipe.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    import tensorflow  # noqa: F401
+
+    from .cli import _after_import_quiet
+
+    _after_import_quiet()
+    import gradflow.api  # noqa: F401  (and the rest of gradflow, once)
+    import gradflow.render.files  # noqa: F401
+    import gradflow.render.html  # noqa: F401
+
+    _BASELINE["path"] = list(sys.path)
+
+
+def _is_library_file(filename: str | None) -> bool:
+    if not filename:
+        return False
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix,
+             os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+    path = os.path.abspath(filename)
+    return any(path.startswith(os.path.join(r, "")) for r in roots)
+
+
+def _fresh_state() -> Callable[[], None]:
+    """Start a model as a fresh process would; returns the clean-up to run after it.
+
+    Keras's automatic layer names (``dense``, ``dense_1``...) count per
+    process, and gradflow names the user's module with a counter: both start
+    from zero again. sys.path goes back to what it was, and the modules the
+    model imported from its own folder are forgotten, so the next model
+    imports its own ``utils.py``, not this one's.
+    """
+    from . import loading
+
+    for name in ("keras", "tf_keras"):
+        module = sys.modules.get(name)
+        if module is not None:
+            try:
+                module.backend.clear_session()
+            except Exception:  # noqa: BLE001 - an odd Keras: its names may count on
+                pass
+    import itertools
+
+    loading._module_counter = itertools.count()
+    before = set(sys.modules)
+    path = list(sys.path)
+
+    def clean_up() -> None:
+        sys.path[:] = path
+        for name in set(sys.modules) - before:
+            module = sys.modules.get(name)
+            if name.startswith("gradflow_user_") or not _is_library_file(getattr(module, "__file__", None)):
+                sys.modules.pop(name, None)
+        import gc
+
+        gc.collect()
+
+    return clean_up
+
+
 def analyse(path: str, fmt: str, stem: str) -> PageResult:
     """Inspect and render one model (run in a worker process)."""
     import contextlib
     import traceback
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    # The worker's own output (TensorFlow's C++ start-up lines, the model's prints)
-    # would tear through the parent's progress bar: errors come back as results.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.dup2(devnull, 2)
+    from .workers import exit_guard
+
+    clean_up = _fresh_state()
     try:
-        with contextlib.redirect_stdout(sys.stderr):
-            import tensorflow  # noqa: F401
-
-            from .cli import _after_import_quiet
-
-            _after_import_quiet()
+        with contextlib.redirect_stdout(sys.stderr), exit_guard(f"the model {path}"):
             from .api import inspect_file
 
             report = inspect_file(path)
-        res = PageResult(path=path, ok=True, target=report.target, kind=report.kind,
-                         summary=dict(report.summary), headline=report.headline(),
-                         trainable=sum(v.trainable for v in report.variables))
-        if fmt == "markdown":
-            from .render.files import render_svg
+            res = PageResult(path=path, ok=True, target=report.target, kind=report.kind,
+                             summary=dict(report.summary), headline=report.headline(),
+                             trainable=sum(v.trainable for v in report.variables))
+            if fmt == "markdown":
+                from .render.files import render_svg
 
-            res.svg = render_svg(report)
-            res.page = _markdown(report, stem + ".svg")
-        else:
-            from .render.html import to_html
+                res.svg = render_svg(report)
+                res.page = _markdown(report, stem + ".svg")
+            else:
+                from .render.html import to_html
 
-            page = to_html(report)
-            res.page = page.replace('<main id="gf-report" class="gf-report">',
-                                    '<main id="gf-report" class="gf-report">\n' + _BACK_LINK, 1)
+                page = to_html(report)
+                res.page = page.replace('<main id="gf-report" class="gf-report">',
+                                        '<main id="gf-report" class="gf-report">\n' + _BACK_LINK, 1)
         return res
     except UserError as exc:
         return PageResult(path=path, ok=False, error_type=type(exc).__name__, error=str(exc),
@@ -186,15 +328,11 @@ def analyse(path: str, fmt: str, stem: str) -> PageResult:
     except Exception as exc:  # a gradflow bug or a render failure: still one page, not the whole site
         return PageResult(path=path, ok=False, error_type=type(exc).__name__, error=str(exc),
                           user_traceback=traceback.format_exc())
+    finally:
+        clean_up()
 
 
 # -- pages ----------------------------------------------------------------------
-def _esc(text) -> str:
-    import html
-
-    return html.escape(str(text), quote=True)
-
-
 _INDEX_CSS = """
 body{margin:16px}
 .gf-report tr.gf-failed td{background:#fde2e2}
@@ -222,14 +360,18 @@ def error_page(res: PageResult) -> str:
     parts = [_BACK_LINK, f"<h1>gradflow <span class=\"gf-light\">· {_esc(res.path)}</span></h1>",
              f'<p class="gf-error">{_esc(res.error_type)}: {_esc(res.error)}</p>']
     if res.user_traceback:
-        parts.append(f"<pre>{_esc(res.user_traceback)}</pre>")
+        parts.append(f"<pre>{_esc(res.user_traceback, newlines=True)}</pre>")
     return _page(f"gradflow: {res.path} failed", "\n".join(parts))
 
 
 def error_markdown(res: PageResult) -> str:
-    text = f"# {res.path}: failed\n\n**{res.error_type}**: {res.error}\n"
+    text = (f"# {markdown_text(res.path)}: failed\n\n**{markdown_text(res.error_type)}**: "
+            f"{markdown_text(res.error)}\n")
     if res.user_traceback:
-        text += "\n```text\n" + res.user_traceback.rstrip() + "\n```\n"
+        body = visible(res.user_traceback.rstrip(), newlines=True)
+        longest = max((len(run) for run in __import__("re").findall(r"`{3,}|~{3,}", body)), default=0)
+        fence = "`" * max(3, longest + 1)
+        text += f"\n{fence}text\n{body}\n{fence}\n"
     return text
 
 
@@ -269,25 +411,38 @@ def index_markdown(results: Sequence[PageResult], names: dict[str, str]) -> str:
     lines = ["# gradflow: models", "", "| model | target | " + " | ".join(STATUSES) + " | problems |",
              "|---|---|" + "---|" * len(STATUSES) + "---|"]
     for r in results:
-        link = f"[{r.path}]({names[r.path]}.md)"
+        link = f"[{markdown_text(r.path)}]({names[r.path]}.md)"
         if r.ok:
             probs = ", ".join(f"{r.summary[s]} {s}" for s in PROBLEM_STATUSES if r.summary.get(s)) or "none"
-            lines.append(f"| {link} | {r.target} ({r.kind}) | "
+            lines.append(f"| {link} | {markdown_code(r.target, table=True)} ({markdown_text(r.kind)}) | "
                          + " | ".join(str(r.summary.get(s, 0)) for s in STATUSES) + f" | {probs} |")
         else:
-            first = (r.error.splitlines() or [""])[0].replace("|", "\\|")
+            first = (r.error.splitlines() or [""])[0]
             lines.append(f"| {link} | **failed** | " + " | ".join("-" for _ in STATUSES)
-                         + f" | **error**: {r.error_type}: {first} |")
+                         + f" | **error**: {markdown_text(r.error_type)}: {markdown_text(first)} |")
     return "\n".join(lines) + "\n"
 
 
 # -- building -------------------------------------------------------------------
 @dataclass
 class SiteResult:
+    """What :func:`build_site` did.
+
+    Attributes:
+        results: one per model, in the index's order.
+        written, unchanged, removed: file paths.
+        renamed: (model, page stem) for the models whose page name got a hash
+            suffix to keep it unique.
+        interrupted: the signal number when Ctrl-C (2) or SIGTERM (15)
+            stopped the build (the site then holds what finished), else None.
+    """
+
     results: list[PageResult]
     written: list[str]
     unchanged: list[str]
     removed: list[str] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)
+    interrupted: int | None = None
 
     @property
     def failed(self) -> list[PageResult]:
@@ -296,7 +451,7 @@ class SiteResult:
 
 def write_if_changed(path: str, data: str) -> bool:
     """Write ``data`` unless ``path`` already holds exactly it; True when written."""
-    from .outputs import write_atomic
+    from .writing import write_atomic
 
     try:
         with open(path, encoding="utf-8", newline="") as fh:
@@ -308,48 +463,101 @@ def write_if_changed(path: str, data: str) -> bool:
     return True
 
 
-def _run_all(models: list[str], names: dict[str, str], fmt: str, jobs: int, progress: bool) -> list[PageResult]:
-    import multiprocessing
+def _result_of(path: str, outcome) -> PageResult:
+    """A worker's outcome as a page result."""
+    if outcome.kind == "ok":
+        return outcome.value
+    if outcome.kind == "timeout":
+        return PageResult(path=path, ok=False, error_type="Timeout",
+                          error=f"the model timed out: {outcome.detail} and was stopped. Make it faster, "
+                                "or give gradflow docs a longer --timeout SECONDS.")
+    if outcome.kind == "crashed":
+        return PageResult(path=path, ok=False, error_type="WorkerDied",
+                          error=f"the worker process analysing this model died: {outcome.detail}. "
+                                "Run `gradflow inspect` on this file alone to see what happens.")
+    return PageResult(path=path, ok=False, error_type="WorkerError", error=outcome.detail)
 
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    console = Console(stderr=True)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # inherited by the workers
+ProgressCallback = Callable[[str, str, "PageResult | None"], None]
+
+
+def analyse_models(models: Sequence[str], names: dict[str, str], fmt: str, *, jobs: int = 1,
+                   timeout: float = DEFAULT_TIMEOUT, on_event: ProgressCallback | None = None
+                   ) -> tuple[list[PageResult], int | None]:
+    """Analyse ``models`` in isolated workers; returns (results in order, the interrupting signal or None).
+
+    ``on_event(kind, model, result)``: ``"start"`` when a model starts on a
+    worker (result None), ``"done"`` when it ended.
+    """
+    from .errors import Terminated
+    from .workers import WorkerPool
+
+    pool = WorkerPool("gradflow.site:analyse", setup="gradflow.site:worker_setup",
+                      jobs=max(1, min(jobs, len(models))), timeout=timeout)
     results: dict[str, PageResult] = {}
-    ctx = multiprocessing.get_context("spawn")
-    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, disable=not progress) as bar:
-        task = bar.add_task("analysing models", total=len(models))
-        with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(models))), mp_context=ctx,
-                                 max_tasks_per_child=1) as pool:
-            futures = {pool.submit(analyse, m, fmt, names[m]): m for m in models}
-            for fut in as_completed(futures):
-                m = futures[fut]
-                try:
-                    res = fut.result()
-                except Exception as exc:  # the worker died (segfault, OOM kill...)
-                    res = PageResult(path=m, ok=False, error_type=type(exc).__name__,
-                                     error=f"the worker process analysing this model died: {exc}")
-                results[m] = res
-                mark = "[green]ok[/green]" if res.ok else "[red]failed[/red]"
-                bar.console.print(f"{mark} {m}", highlight=False)
-                bar.advance(task)
-    return [results[m] for m in models]
+
+    def event(kind: str, index: int, outcome) -> None:
+        m = models[index]
+        if kind == "done":
+            results[m] = _result_of(m, outcome)
+        if on_event is not None:
+            on_event(kind, m, results.get(m) if kind == "done" else None)
+
+    interrupted = None
+    try:
+        pool.run([(m, fmt, names[m]) for m in models], event)
+    except Terminated as exc:
+        interrupted = exc.signum
+    except KeyboardInterrupt:
+        import signal
+
+        interrupted = int(signal.SIGINT)
+    for m in models:
+        if m not in results:
+            results[m] = PageResult(path=m, ok=False, error_type="Interrupted",
+                                    error="the build was stopped before this model finished. "
+                                          "Run gradflow docs again.")
+    return [results[m] for m in models], interrupted
 
 
 def build_site(paths: Sequence[str], out_dir: str, *, fmt: str = "html", jobs: int | None = None,
-               progress: bool = True) -> SiteResult:
+               timeout: float = DEFAULT_TIMEOUT, on_event: ProgressCallback | None = None) -> SiteResult:
     """Analyse every model under ``paths`` and write the site into ``out_dir``.
+
+    Args:
+        paths: model files, folders (searched recursively) and globs.
+        out_dir: the site folder (created if missing).
+        fmt: ``"html"`` or ``"markdown"``.
+        jobs: worker processes (default: the CPU count).
+        timeout: seconds one model may take.
+        on_event: progress callback, ``on_event(kind, model, result)``.
 
     Raises:
         NoModelsError: no model files found.
+        UsageError: ``out_dir`` cannot hold a site, or a bad ``fmt``, ``jobs`` or ``timeout``.
     """
+    import math
+
+    if fmt not in ("html", "markdown"):
+        raise UsageError(f"format {fmt!r}: choose html or markdown")
+    if jobs is not None and (not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1):
+        raise UsageError(f"jobs {jobs!r}: give a whole number of worker processes, 1 or more")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not (
+            timeout > 0 and math.isfinite(timeout)):
+        raise UsageError(f"timeout {timeout!r}: give a positive number of seconds")
     models = find_models(paths)
+    check_output_dir(out_dir)
     names = page_names(models)
     jobs = jobs or os.cpu_count() or 1
-    results = _run_all(models, names, fmt, jobs, progress)
-    os.makedirs(out_dir, exist_ok=True)
+    results, interrupted = analyse_models(models, names, fmt, jobs=jobs, timeout=timeout, on_event=on_event)
+    written, unchanged, removed = write_site(out_dir, results, names, fmt)
+    return SiteResult(results=results, written=written, unchanged=unchanged, removed=removed,
+                      renamed=renamed_pages(models, names), interrupted=interrupted)
+
+
+def site_files(results: Sequence[PageResult], names: dict[str, str], fmt: str, *,
+               index: bool = True) -> list[tuple[str, str]]:
+    """(file name, content) of every page of ``results``, then the index (unless ``index=False``)."""
     files: list[tuple[str, str]] = []
     for r in results:
         stem = names[r.path]
@@ -359,14 +567,27 @@ def build_site(paths: Sequence[str], out_dir: str, *, fmt: str = "html", jobs: i
             files.append((stem + ".md", r.page if r.ok else error_markdown(r)))
         else:
             files.append((stem + ".html", r.page if r.ok else error_page(r)))
-    files.append(("index.md", index_markdown(results, names)) if fmt == "markdown"
-                 else ("index.html", index_html(results, names)))
+    if index:
+        files.append(("index.md", index_markdown(results, names)) if fmt == "markdown"
+                     else ("index.html", index_html(results, names)))
+    return files
+
+
+def write_site(out_dir: str, results: Sequence[PageResult], names: dict[str, str],
+               fmt: str) -> tuple[list[str], list[str], list[str]]:
+    """Write the pages and the index of ``results``; returns (written, unchanged, removed) paths.
+
+    Shared by a whole build and by ``gradflow docs --merge`` (:mod:`gradflow.sharding`),
+    so that a merged site is byte-identical to an unsharded one.
+    """
+    os.makedirs(out_dir, exist_ok=True)
+    files = site_files(results, names, fmt)
     written, unchanged = [], []
     for name, data in files:
         path = os.path.join(out_dir, name)
         (written if write_if_changed(path, data) else unchanged).append(path)
     removed = _remove_stale_pages(out_dir, {name for name, _ in files})
-    return SiteResult(results=results, written=written, unchanged=unchanged, removed=removed)
+    return written, unchanged, removed
 
 
 MANIFEST = ".gradflow-site"
@@ -392,21 +613,3 @@ def _remove_stale_pages(out_dir: str, current: set[str]) -> list[str]:
             removed.append(path)
     write_if_changed(manifest, "".join(f"{name}\n" for name in sorted(current)))
     return removed
-
-
-def cli_docs(args) -> int:
-    """``gradflow docs PATHS... -o SITE/`` (see :func:`gradflow.cli.build_parser`)."""
-    from rich.console import Console
-
-    if args.jobs is not None and args.jobs < 1:
-        raise NoModelsError("-j must be at least 1")
-    site = build_site(args.paths, args.output, fmt=args.format, jobs=args.jobs, progress=True)
-    console = Console(stderr=True, highlight=False, soft_wrap=True)
-    index = "index.md" if args.format == "markdown" else "index.html"
-    console.print(f"{len(site.results)} models, {len(site.failed)} failed; "
-                  f"{len(site.written)} files written, {len(site.unchanged)} unchanged"
-                  + (f", {len(site.removed)} removed" if site.removed else "") + ": "
-                  f"{os.path.join(args.output, index)}", markup=False)
-    for r in site.failed:
-        console.print(f"[red]failed[/red] {r.path}: {r.error_type}: {(r.error.splitlines() or [''])[0]}")
-    return 1 if site.failed else 0

@@ -21,6 +21,7 @@ from .analysis.reach import backward_search
 from .autodiff import AutodiffResult, GradFacts
 from .fixes import fix_for, library_wording
 from .sources import Origin, called_api, op_origin
+from .cuts import CutKind, is_stop_gradient_op
 from .report import Blocker, StopGradientReport, Status, VariableReport
 
 __all__ = ["StaticFacts", "static_facts", "decide", "variable_reports", "stop_gradient_reports"]
@@ -72,7 +73,7 @@ def static_facts(flow: Any) -> dict[str, StaticFacts]:
     gradient_reaching = backward_search(G, loss, edge_ok=lambda d: d.get("via") != "custom_forward")
     cuts = blockers_by_source(G, blocked, loss, reaching=gradient_reaching)
     # A variable that learns: its shape reads are no news.
-    cuts.update(blockers_by_source(G, partial, loss, reaching=gradient_reaching, ignore=frozenset({"shape_only"})))
+    cuts.update(blockers_by_source(G, partial, loss, reaching=gradient_reaching, ignore=frozenset({CutKind.SHAPE_ONLY})))
     outside_branches = outside_bodies = None
     facts = {}
     for name, node in nodes.items():
@@ -152,7 +153,7 @@ def _blocker(flow: Any, node: str, shielded: Sequence[str] = ()) -> Blocker:
     if Origin.is_library(origin):
         reason, fix = library_wording(call, origin, kind, data["type"], reason)
     else:
-        fix = fix_for(kind, data["type"], node, loc, reason, shielded, origin=origin)
+        fix = fix_for(cut, data["type"], node, loc, shielded, origin=origin)
     return Blocker(op=node, type=data["type"], location=loc, reason=reason, kind=kind, fix=fix,
                    origin=origin, call=call)
 
@@ -277,7 +278,7 @@ def expectation(status: Status, trainable: bool, blockers: Sequence[Blocker],
     if status is Status.BLOCKED:
         known = any(b.decisive is not None for b in blockers)
         decisive = [b for b in blockers if b.decisive] if known else list(blockers)
-        if decisive and all(b.kind == "stop_gradient" and b.origin in (Origin.USER, None) for b in decisive) \
+        if decisive and all(b.kind == CutKind.STOP_GRADIENT and b.origin in (Origin.USER, None) for b in decisive) \
                 and all(b.origin == Origin.USER or (b.origin is None and b.location is not None) for b in decisive):
             where = ", ".join(sorted({b.where() for b in decisive}))
             return True, (f"frozen on purpose: every path to the loss is cut by the tf.stop_gradient at "
@@ -369,7 +370,7 @@ def _shielded_by_stops(flow: Any) -> dict[str, tuple[str, ...]]:
         G = flow.G
         by_node = {node: name for name, node in flow.variables.items()}
         order = {node: i for i, node in enumerate(by_node)}
-        stops = [node for node, data in G.nodes(data=True) if data["type"] == "StopGradient"]
+        stops = [node for node, data in G.nodes(data=True) if is_stop_gradient_op(data["type"])]
         found = shields(G, stops, list(by_node), flow.loss, ancestors=_forward_ancestors(flow))
         flow.memo["stop_shields"] = {
             node: tuple(by_node[n] for n in sorted(found[node], key=order.__getitem__)) for node in stops

@@ -5,7 +5,7 @@
 ``Report.render(path)``. Nothing here re-runs the analysis: everything is drawn
 from the finished report.
 
-Every file is written atomically (:func:`gradflow.outputs.write_atomic`), and
+Every file is written atomically (:func:`gradflow.writing.write_atomic`), and
 DOT is written before anything needs ``dot``, so it survives a missing Graphviz.
 """
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ..errors import RenderError
-from ..outputs import format_of, write_atomic
+from ..writing import format_of, write_atomic
 from .dot import MAX_NODES, Drawing, build_drawing
 
 if TYPE_CHECKING:
@@ -52,6 +52,24 @@ class GraphOptions:
     timeout: float = 60.0
     max_nodes: int = MAX_NODES
 
+    def __post_init__(self) -> None:
+        import math
+
+        from ..errors import ArgumentError
+
+        if self.view not in ("flow", "full"):
+            raise ArgumentError(f"view {self.view!r}: choose 'flow' or 'full'")
+        if self.collapse is not None and (not isinstance(self.collapse, int) or isinstance(self.collapse, bool)
+                                          or self.collapse < 0):
+            raise ArgumentError(f"collapse {self.collapse!r}: give a scope depth, a whole number >= 0 (or None)")
+        if self.focus is not None and not isinstance(self.focus, str):
+            raise ArgumentError(f"focus {self.focus!r}: give a variable or scope name (a str)")
+        if isinstance(self.timeout, bool) or not isinstance(self.timeout, (int, float)) or not (
+                math.isfinite(self.timeout) and self.timeout > 0):
+            raise ArgumentError(f"timeout {self.timeout!r}: give a number of seconds greater than 0")
+        if not isinstance(self.max_nodes, int) or isinstance(self.max_nodes, bool) or self.max_nodes < 1:
+            raise ArgumentError(f"max_nodes {self.max_nodes!r}: give a whole number, 1 or more")
+
     def drawing_options(self) -> dict:
         return {"view": self.view, "collapse": self.collapse, "focus": self.focus, "max_nodes": self.max_nodes}
 
@@ -60,7 +78,9 @@ def _options(kwargs: dict) -> GraphOptions:
     names = {f.name for f in fields(GraphOptions)}
     unknown = sorted(set(kwargs) - names)
     if unknown:
-        raise TypeError(f"unknown option{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+        from ..errors import ArgumentError
+
+        raise ArgumentError(f"unknown option{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
                         f"expected {', '.join(sorted(names))}")
     return GraphOptions(**kwargs)
 
@@ -238,7 +258,7 @@ def render_svg(report: "Report", **options: Any) -> str:
 
     Raises:
         RenderError: Graphviz is missing or too slow.
-        TypeError: an unknown option.
+        ArgumentError: an unknown option or a bad value (also a TypeError/ValueError).
     """
     opts = _options(options)
     start = time.perf_counter()
@@ -254,6 +274,13 @@ def render_path(report: "Report", path: str, **options: Any) -> str:
     Returns:
         ``path``.
     """
+    import os
+
+    from ..errors import ArgumentError
+
+    if not isinstance(path, (str, os.PathLike)) or isinstance(os.fspath(path), bytes):
+        raise ArgumentError(f"path {path!r}: give the output file's name as a str or a pathlib.Path")
+    path = os.fspath(path)
     opts = _options(options)
     write_outputs(report, [(str(path), format_of(str(path)))], opts, quiet=True)
     return str(path)

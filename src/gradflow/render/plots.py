@@ -348,7 +348,7 @@ def write_figure(fig: "Figure", path: str) -> str:
     Raises:
         RenderError: an unknown suffix, or a folder that does not exist.
     """
-    from ..outputs import write_atomic
+    from ..writing import write_atomic
 
     fmt = os.path.splitext(path)[1].lstrip(".").lower()
     if fmt not in METADATA:

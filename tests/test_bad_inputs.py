@@ -1,0 +1,226 @@
+"""The bad-input suite: over a hundred distinct bad values across inspect, explain, train, docs and
+the Python API. Each gives exit 2 (or a gradflow error class from the API) with a message naming
+the value and the fix, and no gradflow traceback. Fast: nearly all fail before TensorFlow loads."""
+
+from __future__ import annotations
+
+import math
+import os
+import pathlib
+
+import pytest
+
+from conftest import EXAMPLES, ROOT
+from gradflow.cli import main
+from gradflow.errors import ArgumentError, GradflowError, RenderError, UsageError, UserError
+
+MODEL = str(EXAMPLES / "int_cast.py")
+
+
+@pytest.fixture
+def run_main(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+
+    def run(*args: str):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse errors
+            code = exc.code
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+# (arguments, a fragment the message must contain)
+PARSE_CASES = []
+for cmd in ("inspect",):
+    for value in ("-1", "-5", "abc", "1.5", "", "nan"):
+        PARSE_CASES.append(((cmd, MODEL, "--collapse", value), "whole number, 0 or more"))
+    for value in ("nan", "-1", "0", "inf", "abc", ""):
+        PARSE_CASES.append(((cmd, MODEL, "--render-timeout", value), "seconds greater than 0"))
+    PARSE_CASES.append(((cmd, MODEL, "--render-timeout=-inf"), "seconds greater than 0"))
+    for value in ("bogus", ",", "flows,bogus", "FLOWS"):
+        PARSE_CASES.append(((cmd, MODEL, "--fail-on", value), "choose from"))
+    PARSE_CASES += [
+        ((cmd, MODEL, "--format", "xml"), "invalid choice"),
+        ((cmd, MODEL, "--view", "bogus"), "invalid choice"),
+        ((cmd,), "FILE"),
+        ((cmd, MODEL, "--bogus"), "unrecognized arguments"),
+        ((cmd, MODEL, "--json"), "expected one argument"),
+        ((cmd, MODEL, "--svg"), "expected one argument"),
+        ((cmd, MODEL, "--target"), "expected one argument"),
+    ]
+PARSE_CASES += [
+    (("explain", MODEL), "VARIABLE"),
+    (("explain",), "FILE"),
+    (("explain", MODEL, "w", "--format", "json"), "unrecognized arguments"),
+    (("explain", MODEL, "w", "--svg"), "expected one argument"),
+]
+for value in ("0", "-1", "abc", "1.5", ""):
+    PARSE_CASES.append((("train", MODEL, "--steps", value), "whole number, 1 or more"))
+for value in ("0", "-1", "nan", "inf", "abc", ""):
+    PARSE_CASES.append((("train", MODEL, "--lr", value), "number greater than 0"))
+PARSE_CASES += [
+    (("train", MODEL, "--optimizer", "bogus"), "invalid choice"),
+    (("train", MODEL, "--format", "xml"), "invalid choice"),
+    (("train",), "FILE"),
+]
+for value in ("0", "-1", "abc", "1.5", ""):
+    PARSE_CASES.append((("docs", str(EXAMPLES), "-o", "site", "-j", value), "whole number, 1 or more"))
+for value in ("0", "-1", "nan", "inf", "abc", ""):
+    PARSE_CASES.append((("docs", str(EXAMPLES), "-o", "site", "--timeout", value), "seconds greater than 0"))
+PARSE_CASES += [
+    (("docs", str(EXAMPLES), "-o", "site", "--format", "pdf"), "invalid choice"),
+    (("docs", str(EXAMPLES)), "-o/--output"),
+    (("docs", "-o", "site"), "PATH"),
+    (("bogus-command",), "invalid choice"),
+]
+
+
+@pytest.mark.parametrize("args, fragment", PARSE_CASES, ids=lambda v: " ".join(v) if isinstance(v, tuple) else None)
+def test_bad_value_is_rejected_where_parsed(run_main, args, fragment):
+    code, out, err = run_main(*args)
+    assert code == 2, err
+    assert fragment in err
+    assert "Traceback" not in err and out == ""
+
+
+def _after_parse_cases(tmp: pathlib.Path):
+    """Cases that pass argparse and fail in gradflow's own checks, before the model runs."""
+    text = tmp / "model.txt"
+    text.write_text("not python\n")
+    folder = tmp / "folder"
+    folder.mkdir(exist_ok=True)
+    model = tmp / "m.py"
+    model.write_text(pathlib.Path(MODEL).read_text())
+    link = tmp / "link.py"
+    if not link.exists():
+        link.symlink_to(model)
+    empty = tmp / "empty"
+    empty.mkdir(exist_ok=True)
+    afile = tmp / "afile"
+    afile.write_text("x\n")
+    m = str(model)
+    return [
+        (("inspect", str(tmp / "missing.py")), "no such file"),
+        (("inspect", str(text)), "model.txt"),
+        (("inspect", m, "--loss", "x:0"), "--loss"),
+        (("inspect", m, "--function", "f"), "--function"),
+        (("inspect", m, "-o", str(tmp / "graph.bogus")), "suffix"),
+        (("inspect", m, "-o", str(tmp / "graph")), "suffix"),
+        (("inspect", m, "--json", m), "model file itself"),
+        (("inspect", m, "--svg", m), "model file itself"),
+        (("inspect", m, "--dot", m), "model file itself"),
+        (("inspect", m, "--html", m), "model file itself"),
+        (("inspect", m, "-o", m), "model file itself"),
+        (("inspect", m, "--json", str(link)), "model file itself"),
+        (("inspect", str(link), "--json", m), "model file itself"),
+        (("explain", m, "w", "--svg", m), "model file itself"),
+        (("explain", str(tmp / "missing.py"), "w"), "no such file"),
+        (("explain", m, "w", "--loss", "x:0"), "--loss"),
+        (("train", m, "--json", m), "model file itself"),
+        (("train", m, "--plot", m), "model file itself"),
+        (("train", m, "--plot-layers", m), "model file itself"),
+        (("train", m, "--plot", str(tmp / "plot.bogus")), ".svg, .png or .pdf"),
+        (("train", m, "--plot-layers", str(tmp / "plot.txt")), ".svg, .png or .pdf"),
+        (("docs", str(tmp / "missing"), "-o", str(tmp / "site")), "no such file"),
+        (("docs", str(tmp / "nothing*.py"), "-o", str(tmp / "site")), "no such file"),
+        (("docs", str(empty), "-o", str(tmp / "site")), "no model files"),
+        (("docs", m, "-o", str(afile)), "not a folder"),
+        (("docs", m, "-o", str(afile / "site")), "cannot write"),
+        (("docs", m, "-o", "/proc/gradflow-site"), "cannot write"),
+    ]
+
+
+AFTER_PARSE_IDS = list(range(27))
+
+
+@pytest.mark.parametrize("case", AFTER_PARSE_IDS)
+def test_bad_input_after_parsing(run_main, tmp_path, case):
+    args, fragment = _after_parse_cases(tmp_path)[case]
+    code, out, err = run_main(*args)
+    assert code == 2, err
+    assert fragment in err, err
+    assert "Traceback" not in err and out == ""
+    assert not list(tmp_path.glob("**/.gradflow-[0-9]*"))  # no temp file left
+    assert pathlib.Path(MODEL).read_text() == (tmp_path / "m.py").read_text()  # the model is untouched
+
+
+# -- the Python API -------------------------------------------------------------------
+def _api_cases():
+    from gradflow.api import inspect_file
+    from gradflow.render.files import GraphOptions, _options, render_path
+    from gradflow.site import build_site
+    from gradflow.writing import format_of, write_atomic
+
+    return {
+        "inspect_file(None)": lambda tmp: inspect_file(None),
+        "inspect_file(bytes)": lambda tmp: inspect_file(b"model.py"),
+        "inspect_file(int)": lambda tmp: inspect_file(123),
+        "inspect_file(list)": lambda tmp: inspect_file(["model.py"]),
+        "inspect_file('')": lambda tmp: inspect_file(""),
+        "inspect_file(NUL)": lambda tmp: inspect_file("a\0b.py"),
+        "inspect_file(bytes PathLike)": lambda tmp: inspect_file(_BytesPath()),
+        "inspect_file(target=123)": lambda tmp: inspect_file(MODEL, target=123),
+        "inspect_file(inputs=b'x')": lambda tmp: inspect_file(MODEL, inputs=b"x"),
+        "inspect_file(function=1.0)": lambda tmp: inspect_file(MODEL, function=1.0),
+        "inspect_file(loss=[])": lambda tmp: inspect_file(MODEL, loss=[]),
+        "inspect_file(target='')": lambda tmp: inspect_file(MODEL, target=""),
+        "GraphOptions(view=bogus)": lambda tmp: GraphOptions(view="bogus"),
+        "GraphOptions(collapse=-1)": lambda tmp: GraphOptions(collapse=-1),
+        "GraphOptions(collapse=1.5)": lambda tmp: GraphOptions(collapse=1.5),
+        "GraphOptions(collapse=True)": lambda tmp: GraphOptions(collapse=True),
+        "GraphOptions(collapse='2')": lambda tmp: GraphOptions(collapse="2"),
+        "GraphOptions(timeout=nan)": lambda tmp: GraphOptions(timeout=math.nan),
+        "GraphOptions(timeout=-1)": lambda tmp: GraphOptions(timeout=-1),
+        "GraphOptions(timeout=0)": lambda tmp: GraphOptions(timeout=0),
+        "GraphOptions(timeout='60')": lambda tmp: GraphOptions(timeout="60"),
+        "GraphOptions(max_nodes=0)": lambda tmp: GraphOptions(max_nodes=0),
+        "GraphOptions(focus=3)": lambda tmp: GraphOptions(focus=3),
+        "render options: unknown": lambda tmp: _options({"colapse": 1}),
+        "render_path(path=123)": lambda tmp: render_path(None, 123),
+        "render_path(path=None)": lambda tmp: render_path(None, None),
+        "build_site(fmt=pdf)": lambda tmp: build_site([MODEL], str(tmp / "s"), fmt="pdf"),
+        "build_site(jobs=0)": lambda tmp: build_site([MODEL], str(tmp / "s"), jobs=0),
+        "build_site(jobs=-1)": lambda tmp: build_site([MODEL], str(tmp / "s"), jobs=-1),
+        "build_site(jobs=1.5)": lambda tmp: build_site([MODEL], str(tmp / "s"), jobs=1.5),
+        "build_site(timeout=0)": lambda tmp: build_site([MODEL], str(tmp / "s"), timeout=0),
+        "build_site(timeout=nan)": lambda tmp: build_site([MODEL], str(tmp / "s"), timeout=math.nan),
+        "build_site(timeout='5')": lambda tmp: build_site([MODEL], str(tmp / "s"), timeout="5"),
+        "build_site(missing path)": lambda tmp: build_site([str(tmp / "nope")], str(tmp / "s")),
+        "write_atomic(folder)": lambda tmp: write_atomic(str(tmp), "x"),
+        "write_atomic(missing folder)": lambda tmp: write_atomic(str(tmp / "no" / "x.json"), "x"),
+        "format_of(.bogus)": lambda tmp: format_of("x.bogus"),
+    }
+
+
+class _BytesPath(os.PathLike):
+    def __fspath__(self):
+        return b"model.py"
+
+
+API_CASES = list(_api_cases())
+
+
+@pytest.mark.parametrize("name", API_CASES)
+def test_api_raises_a_gradflow_error(tmp_path, name):
+    with pytest.raises(GradflowError) as info:
+        _api_cases()[name](tmp_path)
+    assert isinstance(info.value, UserError)
+    assert str(info.value)
+
+
+def test_argument_error_is_also_what_python_code_expects():
+    from gradflow.render.files import GraphOptions
+
+    with pytest.raises(ValueError):
+        GraphOptions(collapse=-1)
+    with pytest.raises(TypeError):
+        GraphOptions(collapse=-1)
+    assert issubclass(ArgumentError, UsageError) and issubclass(RenderError, UserError)
+
+
+def test_the_suite_has_a_hundred_distinct_cases():
+    assert len(PARSE_CASES) + len(AFTER_PARSE_IDS) + len(API_CASES) >= 100
+    assert len({c for c, _ in PARSE_CASES}) == len(PARSE_CASES)
