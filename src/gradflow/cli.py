@@ -12,7 +12,7 @@ import argparse
 import contextlib
 import os
 import sys
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from . import __version__
 from .errors import GradflowError, RenderError, UsageError, UserError
@@ -112,7 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ignore-expected", action="store_true",
                    help="--fail-on skips variables whose status is expected (non-trainable, or frozen on "
                         "purpose by your own tf.stop_gradient)")
-    p.add_argument("--all", action="store_true", dest="show_all", help="list every variable even in large models")
+    p.add_argument("--all", action="store_true", dest="show_all",
+                   help="list every variable and every StopGradient, even in large models")
+    p.add_argument("--layers", action="store_true",
+                   help="add the layer view: variables grouped by owning layer, with class, parameters and status")
     p.add_argument("--baseline", metavar="FILE",
                    help="accept the state recorded in FILE (a gradflow.baseline/1 file): exit 1 only on a change "
                         "for the worse (a regression, a new trainable variable that does not learn)")
@@ -186,9 +189,35 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--fail-on", metavar="KIND[,KIND]", default="regression",
                    help="exit 1 when a change of these kinds is found: regression, improvement, cut-added, "
                         "cut-removed, added, removed, or none (default: regression)")
-    f.add_argument("--render-timeout", type=float, default=60.0, metavar="SECONDS",
+    f.add_argument("--render-timeout", type=_positive_seconds("--render-timeout"), default=60.0, metavar="SECONDS",
                    help="stop Graphviz layout after this long (default: 60)")
     f.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors")
+
+    r = sub.add_parser(
+        "run",
+        help="run a training script unmodified and report every gradient it computes",
+        description=(
+            "Run SCRIPT as __main__ with its own arguments and intercept every gradient computation "
+            "(tape.gradient, tf.gradients, model.fit, TF1 optimizers, eager or inside tf.function). "
+            "Each gradient site (file, line, sources) is reported once; by default the script is "
+            "stopped after the first step in which every site has been analysed."
+        ),
+    )
+    r.add_argument("script", metavar="SCRIPT.py", help="the training script, run as __main__")
+    r.add_argument("script_args", metavar="ARGS", nargs=argparse.REMAINDER, help="the script's own arguments")
+    r.add_argument("--steps", type=_positive_int("--steps"), default=None, metavar="N",
+                   help="analyse the first N gradient sites, then stop (default: every site of the first step)")
+    r.add_argument("--no-stop", action="store_true", help="let the script run to its end")
+    r.add_argument("--timeout", type=_positive_seconds("--timeout"), default=600.0, metavar="SECONDS",
+                   help="give up when no gradient is computed within SECONDS (default: 600)")
+    r.add_argument("--format", choices=("text", "json"), default="text",
+                   help="stdout format (default: text; json prints one gradflow.run/1 object, the script's "
+                        "own output going to stderr)")
+    r.add_argument("--json", metavar="OUT", dest="json_out", help="also write the gradflow.run/1 JSON to OUT")
+    r.add_argument("--html", metavar="OUT", dest="html_out", help="write one HTML page with every site's report")
+    r.add_argument("--fail-on", metavar="STATUS[,STATUS]", type=_status_list, default=(),
+                   help="exit 1 when a trainable variable of any site has one of these statuses")
+    r.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors")
 
     d = sub.add_parser("docs", help="build a static site (HTML or Markdown) with one page per model file",
                        description="Analyse every model file under PATHS (files, folders, globs), each in its "
@@ -278,7 +307,7 @@ def _after_import_quiet() -> None:
         pass
 
 
-def _load_report(args: argparse.Namespace) -> "Report":
+def _load_report(args: argparse.Namespace, progress: "Any" = None) -> "Report":
     """Inspect the model the arguments name (inspect and explain alike)."""
     from .api import inspect_file
     from .formats import check_options
@@ -291,7 +320,8 @@ def _load_report(args: argparse.Namespace) -> "Report":
         import tensorflow  # noqa: F401  (imported here so its start-up noise goes to stderr)
 
         _after_import_quiet()
-        return inspect_file(args.file, **model, strict=args.debug, static=getattr(args, "static", False))
+        return inspect_file(args.file, **model, strict=args.debug, static=getattr(args, "static", False),
+                            progress=progress)
 
 
 def _inspect(args: argparse.Namespace) -> int:
@@ -300,27 +330,34 @@ def _inspect(args: argparse.Namespace) -> int:
     from .writing import write_atomic
 
     from .baseline import cli_apply, cli_read
+    from .progress import StageLine
 
     requests = _graph_requests(args)  # bad arguments fail before TensorFlow loads
     baseline = cli_read(args)
-    report = _load_report(args)
-    if requests:
-        from .render.files import GraphOptions, write_outputs
+    written: list[str] = []
+    with StageLine(enabled=args.format != "json") as line:
+        report = _load_report(args, progress=line)
+        if requests:
+            from .render.files import GraphOptions, write_outputs
 
-        options = GraphOptions(view=args.view, collapse=args.collapse, focus=args.focus,
-                               timeout=args.render_timeout)
-        write_outputs(report, requests, options)
+            line("rendering")
+            options = GraphOptions(view=args.view, collapse=args.collapse, focus=args.focus,
+                                   timeout=args.render_timeout)
+            write_outputs(report, requests, options)
+            written += [path for path, _ in requests]
     if args.json_out:
         write_atomic(args.json_out, report.to_json() + "\n")
+        written.append(args.json_out)
+    if line.active:
+        for path in written:
+            Console(stderr=True, highlight=False, soft_wrap=True).print(f"wrote {path}", markup=False)
     if args.format == "json":
         sys.stdout.write(report.to_json() + "\n")
     else:
         from .render.terminal import report_renderable
 
-        console = Console(highlight=False)
-        if not console.is_terminal:
-            console = Console(highlight=False, width=120)
-        console.print(report_renderable(report, show_all=args.show_all))
+        console = stdout_console()
+        console.print(report_renderable(report, show_all=args.show_all, layers=args.layers))
     code, accepted = cli_apply(args, report, baseline)
     if args.fail_on:
         matched = [v for v in report.variables if v.trainable and v.status.value in args.fail_on
@@ -354,11 +391,21 @@ def _explain(args: argparse.Namespace) -> int:
         from .render.files import render_path
 
         render_path(report, args.svg, focus=chosen[0].name)
-    console = Console(highlight=False)
-    if not console.is_terminal:
-        console = Console(highlight=False, width=100)
+    console = stdout_console(100)
     console.print(explain_renderable(report, args.variables))
     return 0
+
+
+def stdout_console(default_width: int = 120) -> "Any":
+    """The console for stdout: the terminal's width, else ``COLUMNS``, else ``default_width``."""
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        columns = os.environ.get("COLUMNS", "")
+        width = int(columns) if columns.isdigit() and int(columns) > 0 else default_width
+        console = Console(highlight=False, width=width)
+    return console
 
 
 def _docs(args: argparse.Namespace) -> int:
@@ -555,6 +602,10 @@ def _run(args: argparse.Namespace) -> int:
         _refuse_writing_over_the_model(args)
         if args.command == "docs":
             return _docs(args)
+        if args.command == "run":
+            from .runner import cli_run
+
+            return cli_run(args)
         with exit_guard(f"the model file {getattr(args, 'file', '')}"):
             return _run_model_command(args)
     except UserError as exc:
