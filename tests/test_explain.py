@@ -71,3 +71,16 @@ def test_explain_cli_unknown_variable_exits_2(run_cli):
     proc = run_cli("explain", "examples/stop_gradient.py", "nope")
     assert proc.returncode == 2
     assert "no variable matches 'nope'; variables: w1, w2, w3" in proc.stderr
+
+
+@pytest.mark.parametrize("model", ["cut_shape_size.py", "while_loop_cut_in_body.py", "cut_stop_gradient_partial.py"])
+def test_explain_and_the_report_count_paths_the_same_way(model):
+    """One definition of a path (analysis/paths.py): explain lists as many as the report counts."""
+    from gradflow.explain import explain
+
+    report = inspect(EXAMPLES.parent / "tests" / "corpus" / model)
+    for v in report.variables:
+        exp = explain(report, v.name)
+        if exp.enumerated_all and v.status.value != "disconnected":
+            assert len(exp.paths) == v.paths.total, (v.name, len(exp.paths), v.paths)
+            assert sum(p.cut is not None for p in exp.paths) == v.paths.blocked, v.name

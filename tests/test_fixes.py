@@ -71,6 +71,7 @@ def test_terminal_lists_fixes_after_the_table():
 def test_stop_gradient_fix_names_the_shielded_variables():
     report = inspect(EXAMPLES / "stop_gradient.py")
     (b,) = report.variable("w2").blockers
+    assert (b.decisive, b.origin) == (True, "user")
     assert b.fix == "intended? remove tf.stop_gradient at examples/stop_gradient.py:14 to let w2, w3 learn"
     assert report.to_dict()["variables"][1]["blockers"][0]["fix"] == b.fix
 

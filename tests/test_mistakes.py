@@ -74,4 +74,6 @@ def test_batchnorm_moving_statistics_are_expected():
         else:
             assert v.status == "flows" and v.expected is None
             # Keras's own stop_gradient in the moments: not the user's, and said so
-            assert all("not in your code" in b.fix for b in v.blockers if b.kind == "stop_gradient")
+            sgs = [b for b in v.blockers if b.kind == "stop_gradient"]
+            assert all(b.origin == "library:keras" and "by design inside keras" in b.fix for b in sgs)
+            assert "tf.stop_gradient" not in v.why and "paths cut" not in v.why
