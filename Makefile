@@ -18,10 +18,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 # Keras 2 (tf_keras) for the tests of Keras 2 models: the release matching the installed
 # TensorFlow, without its `tensorflow` requirement, which would pull the CUDA build over
-# tensorflow-cpu.
+# tensorflow-cpu. keras-hub likewise (it requires tensorflow-text, which requires
+# `tensorflow`): --no-deps, its real dependencies are in the dev extras.
 $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	$(BIN)/python -m pip install -q --no-deps "tf-keras~=$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("tensorflow-cpu").rsplit(".", 1)[0])').0"
+	$(BIN)/python -m pip install -q --no-deps "keras-hub>=0.32"
 	touch $@
 
 graphviz:

@@ -81,6 +81,7 @@ def test_terminal_lists_fixes_after_the_table():
 def test_stop_gradient_fix_names_the_shielded_variables():
     report = inspect(EXAMPLES / "stop_gradient.py")
     (b,) = report.variable("w2").blockers
+    assert (b.decisive, b.origin) == (True, "user")
     assert b.fix == "intended? remove tf.stop_gradient at examples/stop_gradient.py:14 to let w2, w3 learn"
     assert report.to_dict()["variables"][1]["blockers"][0]["fix"] == b.fix
 
@@ -229,7 +230,9 @@ def test_batchnorm_moving_statistics_are_expected():
         else:
             assert v.status == "flows" and v.expected is None
             # Keras's own stop_gradient in the moments: not the user's, and said so
-            assert all("not in your code" in b.fix for b in v.blockers if b.kind == "stop_gradient")
+            sgs = [b for b in v.blockers if b.kind == "stop_gradient"]
+            assert all(b.origin == "library:keras" and "by design inside keras" in b.fix for b in sgs)
+            assert "tf.stop_gradient" not in v.why and "paths cut" not in v.why
 
 
 def test_fix_names_the_cond_branch_through_tensorflow(tmp_path):
@@ -250,3 +253,16 @@ def test_fix_names_the_cond_branch_through_tensorflow(tmp_path):
     assert "[then]" in b.op and b.type == "Round"
     assert b.fix.startswith("cut inside the true branch of tf.cond")
     assert f"Round at {model}:5; straight-through estimator" in b.fix
+
+
+@pytest.mark.parametrize("model", ["cut_shape_size.py", "while_loop_cut_in_body.py", "cut_stop_gradient_partial.py"])
+def test_explain_and_the_report_count_paths_the_same_way(model):
+    """One definition of a path (analysis/paths.py): explain lists as many as the report counts."""
+    from gradflow.explain import explain
+
+    report = inspect(EXAMPLES.parent / "tests" / "corpus" / model)
+    for v in report.variables:
+        exp = explain(report, v.name)
+        if exp.enumerated_all and v.status.value != "disconnected":
+            assert len(exp.paths) == v.paths.total, (v.name, len(exp.paths), v.paths)
+            assert sum(p.cut is not None for p in exp.paths) == v.paths.blocked, v.name

@@ -180,6 +180,21 @@ def _forget_locations(flow: Any) -> None:
     """
     for _, data in flow.G.nodes(data=True):
         data["location"] = None
+        data["origin"] = data["call"] = None
+
+
+def _with_cause(v: Any, cause: Any) -> Any:
+    """``v`` with its numeric cause, which then also leads its ``why``."""
+    if cause is None:
+        return v
+    import dataclasses
+
+    where = cause.location or cause.op
+    if cause.reason.startswith(cause.type + " "):  # "MatMul with lora_kernel_b, which is all zero"
+        why = f"{cause.reason} (at {where})"
+    else:
+        why = f"{cause.type} at {where}: {cause.reason}" if cause.reason else f"{cause.type} at {where}"
+    return dataclasses.replace(v, numeric_cause=cause, why=why)
 
 
 # What a static report says in its notes (and what ``--static`` promises).
@@ -223,11 +238,22 @@ def run_target(target: Target, *, strict: bool = False, timings: dict | None = N
             annotate_cuts(flow, ops)
             variables, mismatches = variable_reports(tr.variables, flow, grads)
             stop_gradients = stop_gradient_reports(flow)
+        with _timed(timings, "autodiff_s"):  # TensorFlow evaluates, on the example inputs
+            from .numeric import loss_value, numeric_causes
+
+            loss = loss_value(tr, flow, grads.loss_value) if grads.error is None else None
+            causes = numeric_causes(tr, flow, variables) if grads.numeric and grads.error is None else {}
+            variables = tuple(_with_cause(v, causes.get(v.name)) for v in variables)
     owners = {r.name: (r.layer, r.layer_class) for r in tr.variables if getattr(r, "layer", None)}
     if owners:  # the layer view's owners, found while tracing
         variables = tuple(replace(v, layer=owners[v.name][0], layer_class=owners[v.name][1])
                           if v.name in owners and v.layer is None else v for v in variables)
     notes = list(tr.notes)
+    if loss is not None and not loss.finite:
+        where = loss.first_nonfinite
+        at = f": first at {where.type} at {where.location or where.op}" if where else ""
+        why = f" ({where.reason})" if where and where.reason else ""
+        notes.insert(0, f"the loss is NaN or Inf on the example inputs{at}{why}")
     if static:
         notes.append(STATIC_NOTE)
         if flow.probe_errors:
@@ -255,6 +281,7 @@ def run_target(target: Target, *, strict: bool = False, timings: dict | None = N
         variables=variables,
         stop_gradients=stop_gradients,
         notes=tuple(notes),
+        loss=loss,
         numeric=grads.numeric and grads.error is None,
         mismatches=mismatches,
         mode="static" if static else "full",

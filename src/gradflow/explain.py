@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
+from .analysis.paths import SKIPPED  # one definition of a path: the report's count and explain's list
 from .fixes import fix_for
 
 if TYPE_CHECKING:
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CutPoint", "PathInfo", "Explanation", "explain", "select", "explain_renderable"]
 
-SKIPPED = frozenset({"loop", "custom_forward"})
 PATH_LIMIT = 200  # paths enumerated per variable; the report's count says how many there are
 SHOW_ALL_PATHS = 6  # up to this many distinct paths are listed one by one
 CHAIN_MAX = 9  # ops shown per chain before the middle is elided
@@ -96,9 +96,21 @@ def _cut_point(G: Any, node: str, report: "Report", shields: dict) -> CutPoint:
     return CutPoint(node, data["type"], loc, reason, kind, fix)
 
 
-def _first_cut(G: Any, path: tuple[str, ...], report: "Report", shields: dict) -> CutPoint | None:
+def _step_graph(G: Any, skip: frozenset) -> Any:
+    """Op-to-op steps over the edges :mod:`gradflow.analysis.paths` counts."""
+    import networkx as nx
+
+    step = nx.DiGraph()
+    for a, b, d in G.edges(data=True):
+        if d.get("via") not in skip:
+            step.add_edge(a, b)
+    return step
+
+
+def _first_cut(G: Any, path: tuple[str, ...], report: "Report", shields: dict,
+               skip: frozenset = SKIPPED) -> CutPoint | None:
     for u, v in zip(path, path[1:]):
-        edges = [d for d in G.get_edge_data(u, v).values() if d.get("via") not in SKIPPED]
+        edges = [d for d in G.get_edge_data(u, v).values() if d.get("via") not in skip]
         if edges and not any(d["open"] for d in edges):
             d = edges[0]
             node = u if d.get("cut_at") == "tail" else v
@@ -117,10 +129,11 @@ def explain(report: "Report", name: str) -> Explanation:
         return exp
     G, loss = flow.G, flow.loss
     exp.flow, exp.loss = flow, loss
-    step = nx.DiGraph()
-    for a, b, d in G.edges(data=True):
-        if d.get("via") not in SKIPPED:
-            step.add_edge(a, b)
+    skip = SKIPPED
+    step = _step_graph(G, skip)
+    if v.node not in step or loss not in step or v.node not in nx.ancestors(step, loss):
+        skip = SKIPPED - {"shape"}  # as count_paths: a variable only read for its shape gets those paths
+        step = _step_graph(G, skip)
     if v.node not in step or loss not in step:
         return exp
     on_path = (nx.descendants(step, v.node) | {v.node}) & (nx.ancestors(step, loss) | {loss})
@@ -132,7 +145,7 @@ def explain(report: "Report", name: str) -> Explanation:
     exp.enumerated_all = len(paths) <= PATH_LIMIT
     seen: dict[str, CutPoint] = {}
     for p in paths[:PATH_LIMIT]:
-        cut = _first_cut(G, tuple(p), report, shields)
+        cut = _first_cut(G, tuple(p), report, shields, skip)
         exp.paths.append(PathInfo(tuple(p), cut))
         if cut is not None and cut.op not in seen:
             seen[cut.op] = cut

@@ -13,7 +13,8 @@ from typing import Sequence
 from .cuts import Cut, CutKind, is_stop_gradient_op
 from .sources import Location
 
-__all__ = ["fix_for", "body_of", "written_at", "COMPARISONS", "ARG_OPS", "ROUNDING", "PYFUNC"]
+__all__ = ["fix_for", "body_of", "written_at", "library_wording", "COMPARISONS", "ARG_OPS", "ROUNDING",
+           "PYFUNC", "RELAXED"]
 
 ARG_OPS = frozenset({"ArgMax", "ArgMin", "TopKV2", "TopK", "OneHot", "Unique", "Where", "NonMaxSuppressionV3",
                      "NonMaxSuppressionV4", "NonMaxSuppressionV5", "Multinomial", "StatelessMultinomial"})
@@ -85,7 +86,7 @@ def _names(names: Sequence[str], limit: int = 4) -> str:
 
 
 def fix_for(cut: Cut | None, op_type: str, op_id: str, location: Location | None,
-            shields: Sequence[str] = ()) -> str:
+            shields: Sequence[str] = (), *, origin: str | None = None) -> str:
     """One suggestion for the cut at ``op_id``.
 
     Args:
@@ -94,6 +95,7 @@ def fix_for(cut: Cut | None, op_type: str, op_id: str, location: Location | None
         op_id: the op's node id (its function path tells a cond/while body).
         location: the user's line that created it.
         shields: for a StopGradient, the variables it cuts off from the loss.
+        origin: ``"user"`` or ``"library:NAME"`` when known (then the line's text is not consulted).
 
     Examples:
         >>> fix_for(Cut(CutKind.NOT_DIFFERENTIABLE, "ArgMax has no gradient"), "ArgMax", "ArgMax", None)
@@ -101,14 +103,15 @@ def fix_for(cut: Cut | None, op_type: str, op_id: str, location: Location | None
         >>> fix_for(Cut(CutKind.SHAPE_ONLY, "Shape reads only the shape"), "Shape", "Shape", None)
         'the loss depends only on the shape of this tensor, not its values'
     """
-    fix = _plain_fix(cut, op_type, location, shields)
+    fix = _plain_fix(cut, op_type, location, shields, origin)
     body = body_of(op_id)
     if body:
         return f"cut inside {body}: {op_type}{_where(location)}; {fix}"
     return fix
 
 
-def _plain_fix(cut: Cut | None, op_type: str, location: Location | None, shields: Sequence[str]) -> str:
+def _plain_fix(cut: Cut | None, op_type: str, location: Location | None, shields: Sequence[str],
+               origin: str | None = None) -> str:
     kind = cut.kind if cut is not None else None
     if kind is CutKind.STOP_GRADIENT or is_stop_gradient_op(op_type):
         who = f" to let {_names(shields)} learn" if shields else ""
@@ -116,7 +119,7 @@ def _plain_fix(cut: Cut | None, op_type: str, location: Location | None, shields
             return ("a tf.stop_gradient with no line of yours recorded: by design if library code put it "
                     "there (e.g. BatchNormalization's moments); if your model did (a SavedModel or GraphDef "
                     f"keeps no lines), intended? remove tf.stop_gradient{who}")
-        if not written_at(location, "stop_gradient"):
+        if origin is None and not written_at(location, "stop_gradient"):
             return (f"a tf.stop_gradient inside a library call at {location} (by design there, e.g. "
                     "Keras's own); it is not in your code")
         return f"intended? remove tf.stop_gradient{_where(location)}{who}"
@@ -143,3 +146,43 @@ def _plain_fix(cut: Cut | None, op_type: str, location: Location | None, shields
     if kind is CutKind.NO_GRADIENT:
         return f"register a gradient for {op_type} (tf.RegisterGradient) or wrap it in tf.custom_gradient"
     return f"{op_type} passes no gradient: use a differentiable op, or a straight-through estimator"
+
+
+# Wording only: TensorFlow's registry and autodiff decided that the cut is there.
+DISCRETE = frozenset({"Bernoulli", "Categorical", "OneHotCategorical", "Poisson", "Binomial", "Geometric",
+                      "NegativeBinomial", "Multinomial", "Zipf", "DiscreteUniform", "FiniteDiscrete",
+                      "PlackettLuce", "BetaBinomial", "DirichletMultinomial", "Skellam"})
+RELAXED = {"Bernoulli": "RelaxedBernoulli", "Categorical": "RelaxedOneHotCategorical",
+           "OneHotCategorical": "RelaxedOneHotCategorical"}
+
+
+def library_wording(call: str | None, origin: str, kind: str, op_type: str, reason: str) -> tuple[str, str]:
+    """``(reason, fix)`` for a cut made inside a library call, in the terms of the call the user wrote.
+
+    One wording per call, whatever internal op of it the gradient dies at, so
+    that a Poisson sample's GreaterEqual, Floor and StatelessWhile make one fix.
+
+    Examples:
+        >>> library_wording("Bernoulli.sample", "library:tensorflow_probability", "integer_output", "Less", "")[0]
+        'a sample of a discrete distribution has no gradient'
+        >>> library_wording("LayerNormalization", "library:keras", "stop_gradient", "StopGradient", "")[0]
+        'LayerNormalization stops the gradient inside keras (StopGradient)'
+    """
+    package = origin.partition(":")[2] or "a library"
+    if call and call.endswith(".sample") and package == "tensorflow_probability":
+        dist = call.rsplit(".", 1)[0]
+        relaxed = RELAXED.get(dist)
+        use = f"a relaxed distribution ({relaxed})" if relaxed else "a relaxed distribution"
+        if dist in DISCRETE:
+            return ("a sample of a discrete distribution has no gradient",
+                    f"use {use} or a score-function estimator (REINFORCE: tfp.vi / log_prob times a stop_gradient'ed reward)")
+        return (f"this {dist} sample is not reparameterized: it has no gradient",
+                f"use a reparameterized distribution or a score-function estimator")
+    what = call or "a library call"
+    if kind == "stop_gradient" or op_type == "StopGradient":
+        return (f"{what} stops the gradient inside {package} (StopGradient)",
+                f"by design inside {package}; if these variables should learn, do not route them through {what}")
+    detail = reason or f"{op_type} passes no gradient"
+    return (f"{what} is not differentiable here: {detail} (inside {package})",
+            f"{what} has no gradient for this input: use a differentiable alternative, a straight-through "
+            "estimator, or a score-function estimator")

@@ -8,7 +8,7 @@ here, so drawing a report never pulls in the analysis.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -96,6 +96,11 @@ class Blocker:
         reason: a short human reason ("tf.stop_gradient", "ArgMax has no gradient").
         kind: the cut kind (a :class:`CutKind`; "" for an op with no recorded cut).
         fix: what to do about it (see :mod:`gradflow.fixes`).
+        decisive: part of a smallest set of cuts separating the variable from
+            the loss (None where not computed: a flowing variable's cuts).
+        origin: ``"user"`` or ``"library:NAME"``: who created the op.
+        call: for a library cut, the API the user's line called
+            (``"Bernoulli.sample"``); words the reason, not serialised.
     """
 
     op: str
@@ -106,6 +111,7 @@ class Blocker:
     fix: str = ""
     decisive: bool | None = None
     origin: str | None = None
+    call: str | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict:
         d = {
@@ -124,6 +130,13 @@ class Blocker:
 
     def where(self) -> str:
         return str(self.location) if self.location else self.op
+
+    def headline(self) -> str:
+        """``"tf.stop_gradient at model.py:21"``; a library cut names the user's call:
+        ``"Bernoulli.sample at model.py:26: a sample of a discrete distribution has no gradient"``."""
+        if self.call and self.origin and self.origin.startswith("library:"):
+            return f"{self.call} at {self.where()}: {self.reason}"
+        return f"{self.reason} at {self.where()}"
 
 
 @dataclass(frozen=True)

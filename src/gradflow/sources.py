@@ -17,7 +17,8 @@ from typing import Callable, Iterable
 
 from .schema import Location
 
-__all__ = ["Location", "is_user_file", "innermost_user_frame", "format_user_traceback"]
+__all__ = ["Location", "is_user_file", "innermost_user_frame", "format_user_traceback", "Origin",
+           "op_origin", "package_of"]
 
 _LIBRARY_PACKAGES = ("tensorflow", "keras", "tf_keras", "gradflow", "absl", "tensorboard")
 
@@ -89,6 +90,157 @@ def notebook_cell(filename: str) -> str | None:
     except Exception:  # noqa: BLE001 - another IPython, or none running
         return None
     return f"cell [{number}]" if isinstance(number, int) else None
+
+
+# Frames that only pass an op through to TensorFlow: TensorFlow itself, and
+# Keras's backend, ops and random modules (what ``keras.ops.stop_gradient``
+# calls). An op made below them alone was made by whoever called them.
+_OP_LIBRARY = ("tensorflow", "keras/src/backend", "keras/src/ops", "keras/src/random", "keras/src/utils",
+               "tf_keras/src/backend", "tf_keras/src/utils", "tensorflow_core")
+
+
+@functools.lru_cache(maxsize=4096)
+def package_of(filename: str) -> str | None:
+    """The installed package a library file belongs to (``keras``, ``tensorflow_probability``...), or None.
+
+    Examples:
+        >>> package_of("/x/site-packages/keras_hub/src/models/bert/bert_backbone.py")
+        'keras_hub'
+        >>> package_of("/x/site-packages/six.py")
+        'six'
+        >>> package_of("model.py") is None
+        True
+    """
+    real = filename.replace(os.sep, "/")
+    for marker in ("/site-packages/", "/dist-packages/"):
+        if marker in real:
+            head = real.split(marker, 1)[1].split("/", 1)[0]
+            return head[:-3] if head.endswith(".py") else head
+    if not os.path.isabs(filename) and os.sep not in filename:
+        return None
+    packages, _ = _library_dirs()
+    full = os.path.realpath(filename)
+    for name in _LIBRARY_PACKAGES:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        for root in (spec.submodule_search_locations or ()) if spec else ():
+            if full.startswith(os.path.realpath(root) + os.sep):
+                return name
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _passes_through(filename: str) -> bool:
+    """A frame of TensorFlow or of Keras's op layer: it only hands the op on."""
+    real = filename.replace(os.sep, "/")
+    for marker in ("/site-packages/", "/dist-packages/"):
+        if marker in real:
+            rest = real.split(marker, 1)[1]
+            return any(rest.startswith(prefix + "/") for prefix in _OP_LIBRARY)
+    return package_of(filename) in ("tensorflow", "gradflow") if os.path.isabs(filename) else False
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_stdlib(filename: str) -> bool:
+    _, stdlib = _library_dirs()
+    real = os.path.realpath(filename)
+    return real.startswith(stdlib) and _SITE not in real and _DIST not in real
+
+
+class Origin:
+    """Who made an op: ``"user"`` or ``"library:NAME"`` (the contract's words)."""
+
+    USER = "user"
+
+    @staticmethod
+    def library(name: str) -> str:
+        return f"library:{name}"
+
+    @staticmethod
+    def is_library(origin: str | None) -> bool:
+        return bool(origin) and origin.startswith("library:")
+
+
+def op_origin(frames: Iterable, origin_of: Callable | None = None) -> str | None:
+    """``"user"`` or ``"library:NAME"`` from an op's creation stack (outermost first).
+
+    The innermost frame that is neither TensorFlow nor Keras's op layer
+    (backend, ``keras.ops``, ``keras.random``) nor the standard library decides:
+    the user's file gives ``"user"`` (``tf.stop_gradient`` or
+    ``keras.ops.stop_gradient`` in the model file), an installed package gives
+    ``"library:NAME"`` (Keras's LayerNormalization, a TensorFlow Probability
+    distribution). None when no frame was recorded.
+    """
+    frames = list(frames)
+    for frame in reversed(frames):
+        filename = getattr(frame, "filename", None) or frame[0]
+        if origin_of is not None and _GENERATED in filename:
+            mapped = origin_of(filename, getattr(frame, "lineno", None) or frame[1])
+            filename = mapped[0] if mapped else filename
+        if not filename or filename.startswith("<") or _GENERATED in filename:
+            continue
+        if is_user_file(filename):
+            return Origin.USER
+        if _passes_through(filename) or _is_stdlib(filename):
+            continue
+        name = package_of(filename)
+        if name == "gradflow":
+            return None
+        if name:
+            return Origin.library(name)
+    return None
+
+
+def called_api(frames: Iterable, op_name: str = "") -> str | None:
+    """The function the user's innermost line called to make this op: ``"Bernoulli.sample"``.
+
+    The first frame inside the user's innermost frame that is not a mere
+    wrapper (TensorFlow's dispatch and traceback handlers) names the
+    function; the op's name scope (``Bernoulli/sample/Less``) or the user's
+    line (``tfd.Bernoulli(...).sample(``, ``dist.sample(``) names what it was
+    called on. None when the user's line made the op itself.
+    """
+    import linecache
+    import re
+
+    frames = list(frames)
+    user_index = None
+    for i, frame in enumerate(frames):
+        filename = getattr(frame, "filename", None) or frame[0]
+        if is_user_file(filename):
+            user_index = i
+    if user_index is None or user_index + 1 >= len(frames):
+        return None
+    called = None
+    for frame in frames[user_index + 1:]:
+        name = getattr(frame, "name", None) or (frame[2] if len(frame) > 2 else "")
+        if name in _WRAPPERS or not name:
+            continue
+        called = name
+        break
+    if called is None:
+        return None
+    user = frames[user_index]
+    text = linecache.getline(getattr(user, "filename", None) or user[0], getattr(user, "lineno", None) or user[1])
+    if called == "__call__":
+        m = re.search(r"([A-Za-z_][\w\.]*)\s*\(", text.split("=", 1)[-1] if "==" not in text else text)
+        return m.group(1).split(".")[-1] if m else None
+    parts = op_name.split("/")
+    if called in parts[1:]:
+        owner = parts[parts.index(called) - 1]
+        owner = re.sub(r"_\d+$", "", owner)
+        if owner and owner[0].isupper():
+            return f"{owner}.{called}"
+    m = re.search(r"([A-Za-z_]\w*)\s*(?:\((?:[^()]|\([^()]*\))*\))?\s*\.\s*" + re.escape(called) + r"\s*\(", text)
+    if m:
+        return f"{m.group(1)}.{called}"
+    return called
+
+
+_WRAPPERS = frozenset({"error_handler", "op_dispatch_handler", "wrapper", "_wrapper", "new_func",
+                       "wrapped", "decorated", "inner", "_call", "__exit__", "__enter__"})
 
 
 class LocationResolver:

@@ -589,14 +589,19 @@ def _mark_tracking(target: Target, refs: list[VariableRef]) -> None:
     owners = _owners(target) if target.variables is None else []
     if not owners:
         return
-    tracked = set()
+    tracked, frozen = set(), set()
     for owner in owners:
         try:
             tracked |= {id(as_tf_variable(v)) for v in owner.trainable_variables}
+            # A tf_keras layer with trainable = False keeps its tf.Variables'
+            # own flag True; the layer lists them as non-trainable.
+            frozen |= {id(as_tf_variable(v)) for v in getattr(owner, "non_trainable_variables", ())}
         except Exception:  # noqa: BLE001 - a half-built owner lists nothing
             continue
     for ref in refs:
         ref.tracked = id(ref.var) in tracked
+        if ref.trainable and id(ref.var) in frozen and id(ref.var) not in tracked:
+            ref.trainable = False
 
 
 def _sublayers(owner: Any) -> list:

@@ -8,17 +8,20 @@ a mismatch (a gradflow bug, raised as :class:`AnalysisMismatch` in strict mode).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import networkx as nx
 
-from .analysis import PathCount, blockers_by_source, count_paths, forward_ancestors, open_ancestors, shields
+from .analysis import (PathCount, blockers_by_source, count_paths, decisive_cuts, forward_ancestors,
+                       open_ancestors, shields)
 from .analysis.reach import backward_search
 from .autodiff import AutodiffResult, GradFacts
+from .fixes import fix_for, library_wording
+from .sources import Origin, called_api, op_origin
 from .cuts import CutKind, is_stop_gradient_op
-from .fixes import fix_for, written_at
 from .report import Blocker, StopGradientReport, Status, VariableReport
 
 __all__ = ["StaticFacts", "static_facts", "decide", "variable_reports", "stop_gradient_reports"]
@@ -118,28 +121,74 @@ def decide(grad: GradFacts | None, facts: StaticFacts | None) -> Status:
     return Status.FLOWS
 
 
+def op_origin_of(flow: Any, node: str) -> tuple[str | None, str | None]:
+    """``(origin, call)`` of ``node``'s op: who made it, and for a library op, the API the user called.
+
+    Read from the op's creation stack once, and kept on the node.
+    """
+    data = flow.G.nodes[node]
+    if "origin" not in data:
+        origin = call = None
+        op = flow.ops.get(node)
+        resolver = flow.resolver
+        if op is not None and resolver is not None and data.get("location", True) is not None:
+            try:
+                frames = list(op.traceback)
+            except Exception:  # noqa: BLE001 - ops rebuilt from a FunctionDef have none
+                frames = []
+            if frames:
+                origin = op_origin(frames, resolver._autograph_origin)
+                if Origin.is_library(origin):
+                    call = called_api(frames, data.get("name", node))
+        data["origin"], data["call"] = origin, call
+    return data["origin"], data["call"]
+
+
 def _blocker(flow: Any, node: str, shielded: Sequence[str] = ()) -> Blocker:
     data = flow.G.nodes[node]
     cut = data["cut"]
     reason, kind = (cut.reason if cut else ""), (cut.kind if cut else "")
     loc = flow.location(node)
-    return Blocker(op=node, type=data["type"], location=loc, reason=reason, kind=kind,
-                   fix=fix_for(cut, data["type"], node, loc, shielded))
+    origin, call = op_origin_of(flow, node)
+    if Origin.is_library(origin):
+        reason, fix = library_wording(call, origin, kind, data["type"], reason)
+    else:
+        fix = fix_for(cut, data["type"], node, loc, shielded, origin=origin)
+    return Blocker(op=node, type=data["type"], location=loc, reason=reason, kind=kind, fix=fix,
+                   origin=origin, call=call)
 
 
 def _sort_key(b: Blocker) -> tuple:
     loc = b.location
-    return (loc is None, loc.file if loc else "", loc.line if loc else 0, b.op)
+    return (not b.decisive, loc is None, loc.file if loc else "", loc.line if loc else 0, b.op)
 
 
-def _why(status: Status, facts: StaticFacts | None, blockers: Sequence[Blocker], trainable: bool) -> str:
-    def cuts_text() -> str:
-        if not blockers:
+def is_users(b: Blocker) -> bool:
+    """A cut the user wrote (or, where no origin is known, one at a line of theirs)."""
+    return b.origin == Origin.USER or (b.origin is None and b.location is not None)
+
+
+def _why(status: Status, facts: StaticFacts | None, blockers: Sequence[Blocker], trainable: bool,
+         what: str = "") -> str:
+    """Why: the decisive cuts first (blockers come sorted so); a flowing variable names user cuts only."""
+    def cuts_text(chosen: Sequence[Blocker] | None = None) -> str:
+        chosen = list(blockers if chosen is None else chosen)
+        if not chosen:
             return ""
-        located = [b for b in blockers if b.location is not None] or list(blockers)
-        first = located[0]
-        more = f" (+{len(blockers) - 1} more)" if len(blockers) > 1 else ""
-        return f"{first.reason} at {first.where()}{more}"
+        decisive = [b for b in chosen if b.decisive]
+        if not decisive:
+            decisive = [([b for b in chosen if b.location is not None] or chosen)[0]]
+        # One line per call of the user's: a Poisson sample's eleven internal cuts are one.
+        lines = list(dict.fromkeys(b.headline() for b in decisive))
+        others = len(dict.fromkeys(b.headline() for b in chosen)) - len(lines)
+        shown = lines[:2]
+        more = len(lines) - len(shown) + others
+        return "; ".join(shown) + (f" (+{more} more)" if more > 0 else "")
+
+    if what:  # an expected variable says what it is
+        if status is Status.BLOCKED and blockers and trainable:
+            return cuts_text()
+        return what
 
     if status is Status.DISCONNECTED:
         return "the loss never reads it"
@@ -166,20 +215,51 @@ def _why(status: Status, facts: StaticFacts | None, blockers: Sequence[Blocker],
         # Partial blocking is news when the user wrote the cut; cuts inside a
         # library (Keras's own moments, say) are by design and stay in the JSON.
         p = facts.paths
-        if any(b.location is not None for b in blockers):
-            return f"{p.blocked} of {p.total} paths cut: {cuts_text()}"
+        mine = [b for b in blockers if is_users(b)]
+        if mine:
+            return f"{p.blocked} of {p.total} paths cut: {cuts_text(mine)}"
     return ""
 
 
+def describe_untrainable(name: str, others: Sequence[str] = ()) -> str:
+    """What a non-trainable variable is, from its name: the ``why`` of an expected variable.
+
+    Examples:
+        >>> describe_untrainable("bn/moving_mean")
+        'BatchNormalization moving statistic: updated by assign, not by a gradient'
+        >>> describe_untrainable("dropout/seed_generator_state")
+        'random-number seed state: advanced by assign, not by a gradient'
+        >>> describe_untrainable("dense/kernel", ["dense/lora_kernel_a", "dense/kernel"])
+        'base kernel frozen by LoRA (enable_lora): lora_kernel_a and lora_kernel_b learn instead'
+    """
+    leaf = name.rsplit("/", 1)[-1].split("#")[0]
+    scope = name.rsplit("/", 1)[0] if "/" in name else ""
+    if {"moving_mean", "moving_variance", "moving_stddev"} & set(name.split("#")[0].split("/")):
+        return "BatchNormalization moving statistic: updated by assign, not by a gradient"
+    if "seed" in leaf:
+        return "random-number seed state: advanced by assign, not by a gradient"
+    if leaf in ("iteration", "iterations", "global_step", "step", "counter", "_iterations"):
+        return "a step counter: incremented by assign, not by a gradient"
+    if leaf in ("total", "count") or "metric" in name:
+        return "a metric's running state: accumulated by assign, not by a gradient"
+    if "optimizer" in name or leaf in ("momentum", "velocity") or leaf.startswith(("m_", "v_")):
+        return "an optimizer slot: updated by the optimizer, not by a gradient"
+    if leaf in ("kernel", "embeddings") and any(o == f"{scope}/lora_kernel_a" or o.endswith(f"{scope}/lora_kernel_a")
+                                                 for o in others):
+        return "base kernel frozen by LoRA (enable_lora): lora_kernel_a and lora_kernel_b learn instead"
+    return "trainable=False: not meant to learn from the gradient"
+
+
 def expectation(status: Status, trainable: bool, blockers: Sequence[Blocker],
-                shielded_by: Sequence[str] = ()) -> tuple[bool | None, str]:
+                shielded_by: Sequence[str] = (), *, name: str = "", others: Sequence[str] = ()) -> tuple[bool | None, str]:
     """Is it expected that this variable does not learn? ``(None, "")`` when it does.
 
     Expected: non-trainable variables (BatchNorm moving statistics, counters,
-    seed state) and variables all of whose paths are cut by one
-    ``tf.stop_gradient`` the user wrote (a frozen teacher or target network).
-    A head the loss does not use is the classic mistake: never expected while
-    trainable.
+    seed state, a layer frozen with ``trainable = False``) and variables whose
+    decisive cuts are all the user's own ``tf.stop_gradient`` (a frozen teacher
+    or target network). Decided from the cuts' origin (the op's creation stack),
+    never from how the source is formatted. A head the loss does not use is the
+    classic mistake: never expected while trainable.
 
     Examples:
         >>> expectation(Status.FLOWS, True, ())
@@ -192,19 +272,19 @@ def expectation(status: Status, trainable: bool, blockers: Sequence[Blocker],
     if status is Status.FLOWS:
         return None, ""
     if not trainable:
-        return True, ("not trainable: it is not meant to learn from the gradient "
-                      "(BatchNorm moving statistics, a counter, seed state)")
+        return True, f"not trainable: {describe_untrainable(name, others)}" if name else (
+            "not trainable: it is not meant to learn from the gradient "
+            "(BatchNorm moving statistics, a counter, seed state)")
     if status is Status.BLOCKED:
-        # One tf.stop_gradient of the user's: one line, though it may have made
-        # several ops (one per replica of a tf.distribute strategy, one per
-        # turn of a Python loop).
-        b = blockers[0] if blockers else None
-        if (b is not None and all(c.kind == CutKind.STOP_GRADIENT and c.location == b.location for c in blockers)
-                and written_at(b.location, "stop_gradient")):
+        known = any(b.decisive is not None for b in blockers)
+        decisive = [b for b in blockers if b.decisive] if known else list(blockers)
+        if decisive and all(b.kind == CutKind.STOP_GRADIENT and b.origin in (Origin.USER, None) for b in decisive) \
+                and all(b.origin == Origin.USER or (b.origin is None and b.location is not None) for b in decisive):
+            where = ", ".join(sorted({b.where() for b in decisive}))
             return True, (f"frozen on purpose: every path to the loss is cut by the tf.stop_gradient at "
-                          f"{b.where()} (a teacher or target network)")
-        first = next((b for b in blockers if b.location is not None), blockers[0] if blockers else None)
-        where = f" ({first.reason} at {first.where()})" if first else ""
+                          f"{where} (a teacher or target network)")
+        first = decisive[0] if decisive else None
+        where = f" ({first.headline()})" if first else ""
         return False, f"trainable, but every path to the loss is cut{where}"
     if status is Status.DISCONNECTED:
         return False, "trainable, but the loss never reads it: an unused head or layer is the classic mistake"
@@ -220,6 +300,11 @@ def variable_reports(
     facts = static_facts(flow)
     shielded = _stop_gradient_shields(flow, facts)
     reports, mismatches = [], []
+    names = [ref.name for ref in refs]
+    reaching = _forward_ancestors(flow)
+
+    def users_first(node: str) -> int:
+        return 1 if op_origin_of(flow, node)[0] == Origin.USER else 0
 
     @functools.cache
     def blocker(node: str) -> Blocker:  # one per cut op, however many variables it blocks
@@ -236,9 +321,24 @@ def variable_reports(
                 f"{ref.name}: TensorFlow's gradient is {tf_says}, but gradflow's graph analysis "
                 f"predicted {'a tensor' if predicted else 'None'}"
             )
-        blockers = tuple(sorted((blocker(n) for n in (f.blockers if f else ())), key=_sort_key))
+        cut_nodes = list(f.blockers if f else ())
+        decisive: list = []
+        if status is Status.BLOCKED and f is not None and f.reads and ref.name in flow.variables:
+            decisive = decisive_cuts(flow.G, flow.variables[ref.name], flow.loss, prefer=users_first,
+                                     ancestors=reaching)
+            cut_nodes += [n for n in decisive if n not in cut_nodes]
+        blockers = tuple(sorted(
+            (dataclasses.replace(blocker(n), decisive=n in decisive) if status is Status.BLOCKED else blocker(n)
+             for n in cut_nodes), key=_sort_key))
         grad_norm = grad.norm if grad is not None and not grad.is_none else None
-        expected, expected_reason = expectation(status, ref.trainable, blockers)
+        expected, expected_reason = expectation(status, ref.trainable, blockers, name=ref.name, others=names)
+        what = ""
+        if expected and not ref.trainable:
+            # Not meant to learn: no fix, and its why says what it is. (A
+            # trainable variable the user froze keeps the question "intended?
+            # remove tf.stop_gradient": gradflow cannot know the intent.)
+            what = describe_untrainable(ref.name, names)
+            blockers = tuple(dataclasses.replace(b, fix="") for b in blockers)
         reports.append(
             VariableReport(
                 name=ref.name,
@@ -249,7 +349,7 @@ def variable_reports(
                 grad_norm=grad_norm,
                 paths=f.paths if f else PathCount(0, 0),
                 blockers=blockers,
-                why=_why(status, f, blockers, ref.trainable),
+                why=_why(status, f, blockers, ref.trainable, what),
                 node=flow.variables.get(ref.name),
                 created_at=ref.created_at,
                 tracked=ref.tracked,
@@ -291,6 +391,7 @@ def _stop_gradient_shields(flow: Any, facts: dict[str, StaticFacts]) -> dict[str
 
 def stop_gradient_reports(flow: Any) -> tuple[StopGradientReport, ...]:
     """Every StopGradient op, with the variables all of whose paths it cuts."""
-    out = [StopGradientReport(op=node, location=flow.location(node), shields=names)
+    out = [StopGradientReport(op=node, location=flow.location(node), shields=names,
+                              origin=op_origin_of(flow, node)[0])
            for node, names in _shielded_by_stops(flow).items()]
     return tuple(sorted(out, key=lambda s: _sort_key(Blocker(s.op, "", s.location, "", ""))))
