@@ -168,7 +168,10 @@ class VariableReport:
 
     @property
     def partially_blocked(self) -> bool:
-        return self.status is Status.FLOWS and self.paths.blocked > 0
+        """It learns, but a cut of the user's cuts some of its paths (a library's own cuts,
+        LayerNorm moments, do not count; ``paths`` still counts every path)."""
+        return self.status is Status.FLOWS and self.paths.blocked > 0 and any(
+            b.origin == "user" or (b.origin is None and b.location is not None) for b in self.blockers)
 
     def to_dict(self) -> dict:
         return {

@@ -79,19 +79,6 @@ def is_user_file(filename: str) -> bool:
     return True
 
 
-def notebook_cell(filename: str) -> str | None:
-    """``cell [3]`` for the temporary file IPython compiled a notebook cell into, else None."""
-    ipython = sys.modules.get("IPython")
-    if ipython is None:
-        return None
-    try:
-        shell = ipython.get_ipython()
-        number = shell.compile._filename_map.get(filename) if shell is not None else None
-    except Exception:  # noqa: BLE001 - another IPython, or none running
-        return None
-    return f"cell [{number}]" if isinstance(number, int) else None
-
-
 # Frames that only pass an op through to TensorFlow: TensorFlow itself, and
 # Keras's backend, ops and random modules (what ``keras.ops.stop_gradient``
 # calls). An op made below them alone was made by whoever called them.
@@ -241,6 +228,19 @@ def called_api(frames: Iterable, op_name: str = "") -> str | None:
 
 _WRAPPERS = frozenset({"error_handler", "op_dispatch_handler", "wrapper", "_wrapper", "new_func",
                        "wrapped", "decorated", "inner", "_call", "__exit__", "__enter__"})
+
+
+def notebook_cell(filename: str) -> str | None:
+    """``cell [3]`` for the temporary file IPython compiled a notebook cell into, else None."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return None
+    try:
+        shell = ipython.get_ipython()
+        number = shell.compile._filename_map.get(filename) if shell is not None else None
+    except Exception:  # noqa: BLE001 - another IPython, or none running
+        return None
+    return f"cell [{number}]" if isinstance(number, int) else None
 
 
 class LocationResolver:
