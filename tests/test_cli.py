@@ -71,7 +71,7 @@ def test_terminal_report(run_cli):
     out = proc.stdout
     assert "1 of 3 trainable variables learn; 2 frozen on purpose" in out
     assert "tf.stop_gradient at examples/stop_gradient.py:" in out
-    for word in ("w1", "w2", "w3", "flows", "blocked", "StopGradient"):
+    for word in ("w1", "w2", "w3", "flows", "blocked", "cuts you wrote"):
         assert word in out
 
 

@@ -301,3 +301,18 @@ class TestDenseNet:
     def test_html_of_a_big_model(self, densenet):
         page = to_html(densenet)
         assert page.count('<tr data-status="') == len(densenet.variables)
+        assert len(page.encode()) < 1_000_000
+        # A row's search text is its own: no other layer's op names (BatchNorm moments downstream).
+        searches = re.findall(r'data-search="([^"]*)"', page)
+        first = next(s for s in searches if s.startswith("conv1/conv/kernel") or s.startswith("conv1_conv/kernel"))
+        assert "conv5" not in first and "moments" not in first
+        # Problems first: the verdict leads, and a healthy DenseNet shows no red pill in it.
+        assert page.index("gf-verdict") < page.index('id="gf-variables"')
+        assert 'gf-verdict gf-headline gf-ok' in page
+
+    def test_healthy_big_model_fits_one_screen(self, densenet):
+        from gradflow.render.terminal import render_text
+
+        text = render_text(densenet, width=120)
+        assert len(text.splitlines()) <= 25
+        assert "✗" not in text and "trainable variables learn" in text.splitlines()[3]

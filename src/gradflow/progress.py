@@ -51,6 +51,7 @@ class StageLine:
     def __call__(self, text: str) -> None:
         if self._progress is not None:
             self._progress.update(self._task, description=text)
+            self._progress.refresh()  # every stage is drawn at least once, however short
 
     def stop(self) -> None:
         if self._progress is not None:

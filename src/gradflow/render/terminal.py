@@ -38,7 +38,7 @@ GROUP_THRESHOLD = 40  # above this many variables, only the problems are listed 
 PROBLEM_LIMIT = 40
 FIX_LIMIT = 20
 DEFAULT_WIDTH = 120  # piped output with no COLUMNS
-MIN_WHY = 24  # narrower than this, ``why`` folds under its row
+MIN_WHY = 40  # narrower than this, ``why`` folds under its row
 
 
 def _shape(shape: tuple | None) -> str:
