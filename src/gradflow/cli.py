@@ -254,6 +254,7 @@ def _load_report(args: argparse.Namespace) -> "Report":
 def _inspect(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from .render.text import visible
     from .writing import write_atomic
 
     requests = _graph_requests(args)  # bad arguments fail before TensorFlow loads
@@ -274,7 +275,9 @@ def _inspect(args: argparse.Namespace) -> int:
         console = Console(highlight=False)
         if not console.is_terminal:
             console = Console(highlight=False, width=120)
-        console.print(report_renderable(report, show_all=args.show_all))
+        from .render.text import Inert
+
+        console.print(Inert(report_renderable(report, show_all=args.show_all)))
     if args.fail_on:
         matched = [v for v in report.variables if v.trainable and v.status.value in args.fail_on]
         # The contract: --fail-on matches every trainable variable; skipping the
@@ -282,11 +285,11 @@ def _inspect(args: argparse.Namespace) -> int:
         hits = [v for v in matched if not (args.ignore_expected and v.expected)]
         skipped = [v for v in matched if v not in hits]
         if skipped:
-            names = ", ".join(f"{v.name} ({v.status.value})" for v in skipped)
+            names = visible(", ".join(f"{v.name} ({v.status.value})" for v in skipped))
             Console(stderr=True, highlight=False, soft_wrap=True).print(
                 f"--fail-on ignored expected (--ignore-expected): {names}", markup=False)
         if hits:
-            names = ", ".join(f"{v.name} ({v.status.value})" for v in hits)
+            names = visible(", ".join(f"{v.name} ({v.status.value})" for v in hits))
             Console(stderr=True, highlight=False, soft_wrap=True).print(f"--fail-on matched: {names}", markup=False)
             return 1
     return 0
@@ -309,7 +312,9 @@ def _explain(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
     if not console.is_terminal:
         console = Console(highlight=False, width=100)
-    console.print(explain_renderable(report, args.variables))
+    from .render.text import Inert
+
+    console.print(Inert(explain_renderable(report, args.variables)))
     return 0
 
 
@@ -363,11 +368,13 @@ def _print_error(exc: BaseException) -> None:
     from rich.console import Console
     from rich.markup import escape
 
+    from .render.text import rich_text
+
     console = Console(stderr=True, highlight=False, soft_wrap=True)
-    console.print(f"[red]{type(exc).__name__}[/red]: {escape(str(exc))}")
+    console.print(f"[red]{type(exc).__name__}[/red]: {rich_text(str(exc))}")
     user_tb = getattr(exc, "user_traceback", None)
     if user_tb:
-        console.print(escape(user_tb), style="dim")
+        console.print(rich_text(user_tb), style="dim")
 
 
 def _print_traceback_if(debug: bool) -> None:
@@ -491,8 +498,10 @@ def _run(args: argparse.Namespace) -> int:
         from rich.console import Console
         from rich.markup import escape
 
+        from .render.text import visible
+
         Console(stderr=True, highlight=False, soft_wrap=True).print(
-            f"[red]internal error[/red]: {type(exc).__name__}: {escape(str(exc))}\n"
+            f"[red]internal error[/red]: {type(exc).__name__}: {escape(visible(str(exc)))}\n"
             "This is a gradflow bug. Re-run with --debug for the traceback and please report it."
         )
         return 3

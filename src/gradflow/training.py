@@ -1589,5 +1589,7 @@ def cli_train(args: Any) -> int:
     if args.format == "json":
         sys.stdout.write(report.to_json() + "\n")
     else:
-        Console(highlight=False).print(train_renderable(report))
+        from .render.text import Inert
+
+        Console(highlight=False).print(Inert(train_renderable(report)))
     return 0

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from ..errors import RenderError
 from ..report import NO_NUMERIC_CHECK, SCHEMA, Status
+from .text import visible
 from .theme import STATUS_FONT_COLOURS, STATUS_ORDER, STATUS_STYLES, style_of
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ _TABLE_ORDER = STATUS_ORDER[::-1]
 
 def esc(text: Any) -> str:
     """Text (or an attribute value) as HTML: data, never markup."""
-    return html.escape(str(text), quote=True)
+    return html.escape(visible(text, newlines=True), quote=True)
 
 
 def _shape(shape: Any) -> str:

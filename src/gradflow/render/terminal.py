@@ -10,7 +10,13 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from rich.console import Console, Group, RenderableType
-from rich.markup import escape
+from .text import rich_text as _rich_text
+from .text import visible
+
+
+def escape(text: str) -> str:
+    """A user string for rich markup, on one line, control and bidi characters made visible."""
+    return _rich_text(text, newlines=False)
 from rich.table import Table
 from rich.text import Text
 
@@ -196,7 +202,7 @@ def _tracking(report: "Report") -> list[RenderableType]:
         parts.append(Text(title, style="bold yellow"))
         for v in variables:
             where = f"created at {v.created_at}" if v.created_at else "creation site not recorded"
-            parts.append(Text(f"  {v.name}  ({where})"))
+            parts.append(Text(visible(f"  {v.name}  ({where})")))
     return parts
 
 
@@ -228,7 +234,7 @@ def report_renderable(report: "Report", *, show_all: bool = False) -> Renderable
         parts.append(_stop_gradient_table(report))
     parts.extend(_tracking(report))
     for note in report.notes:
-        parts.append(Text(f"note: {note}", style="yellow"))
+        parts.append(Text(visible(f"note: {note}"), style="yellow"))
     if not report.numeric:
         parts.append(Text(NO_NUMERIC_CHECK, style="dim"))
     parts.append(Text())

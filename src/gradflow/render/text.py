@@ -16,7 +16,7 @@ import html
 import re
 import unicodedata
 
-__all__ = ["visible", "html_text", "markdown_text", "markdown_code", "rich_text"]
+__all__ = ["visible", "html_text", "markdown_text", "markdown_code", "rich_text", "Inert"]
 
 # Bidi embeddings, overrides and isolates, the directional marks, and the
 # invisible format characters that can hide or reorder text.
@@ -121,3 +121,24 @@ def rich_text(text: object, *, newlines: bool = True) -> str:
     from rich.markup import escape
 
     return escape(visible(text, newlines=newlines))
+
+
+class Inert:
+    """A rich renderable shown with every control and bidi character made visible.
+
+    The last line of defence for terminal output: whatever a renderer put in
+    its text, no raw escape sequence or direction override reaches the
+    terminal (rich's own styling is added after, and stays).
+    """
+
+    def __init__(self, renderable: object) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console, options):  # noqa: ANN001 - rich's protocol
+        from rich.segment import Segment
+
+        for seg in console.render(self.renderable, options):
+            if seg.control or _SAFE.match(seg.text):
+                yield seg
+            else:
+                yield Segment(visible(seg.text, newlines=True), seg.style, seg.control)
