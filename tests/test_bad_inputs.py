@@ -224,3 +224,51 @@ def test_argument_error_is_also_what_python_code_expects():
 def test_the_suite_has_a_hundred_distinct_cases():
     assert len(PARSE_CASES) + len(AFTER_PARSE_IDS) + len(API_CASES) >= 100
     assert len({c for c, _ in PARSE_CASES}) == len(PARSE_CASES)
+
+
+def test_a_huge_input_signature_is_an_inputs_error(run_main, tmp_path):
+    model = tmp_path / "big.py"
+    model.write_text("import tensorflow as tf\nw = tf.Variable(1.0)\n"
+                     "@tf.function(input_signature=[tf.TensorSpec([100000, 100000, 100])])\n"
+                     "def loss(x):\n    return tf.reduce_sum(x) * w\n")
+    code, out, err = run_main("inspect", str(model))
+    assert code == 2, err
+    assert "InputsError" in err and "[100000, 100000, 100]" in err and "example_inputs" in err
+    assert "Traceback" not in err
+
+
+def test_os_exit_at_import_is_reported(run_main, tmp_path):
+    model = tmp_path / "exits.py"
+    model.write_text("import os\nos._exit(0)\n")
+    code, out, err = run_main("inspect", str(model))
+    assert code == 2, err
+    assert "os._exit(0)" in err and "ModelExitError" in err
+    assert "your code only" in err and "gradflow/" not in err  # only the user's frames
+
+
+def test_writing_keeps_the_mode_and_writes_through_links(tmp_path):
+    from gradflow.writing import write_atomic
+
+    target = tmp_path / "report.json"
+    target.write_text("old\n")
+    target.chmod(0o600)
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    write_atomic(str(link), "new\n")
+    assert link.is_symlink() and target.read_text() == "new\n"
+    assert (target.stat().st_mode & 0o777) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "report.json"]
+
+
+def test_a_temp_file_of_a_dead_writer_is_swept(tmp_path):
+    import subprocess
+    import sys
+
+    from gradflow.writing import write_atomic
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".gradflow-{dead.pid}-abc.json"
+    stale.write_text("half")
+    write_atomic(str(tmp_path / "out.json"), "{}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
