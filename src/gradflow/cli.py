@@ -360,7 +360,7 @@ def _docs(args: argparse.Namespace) -> int:
             console.print(f"[red]failed[/red] {rich_text(r.path, newlines=False)}: {rich_text(r.error_type)}: "
                           f"{rich_text((r.error.splitlines() or [''])[0])}")
     if site.interrupted:
-        return 128 + site.interrupted
+        return site.interrupted + 128
     return 1 if site.failed else 0
 
 
@@ -490,7 +490,7 @@ def _run(args: argparse.Namespace) -> int:
         _print_error(exc)
         return 3
     except Terminated as exc:
-        return 128 + exc.signum
+        return exc.signum + 128  # 143 for SIGTERM
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a gradflow bug: say so, briefly
