@@ -7,6 +7,7 @@ import os
 import pytest
 
 from gradflow.analysis import PathCount
+from gradflow.cuts import Cut, CutKind
 from gradflow.fixes import SHAPE, SOFT, body_of, fix_for
 from gradflow.render.terminal import render_text
 from gradflow.report import Blocker, Report, Status, StopGradientReport, VariableReport
@@ -31,19 +32,24 @@ def inspect(path):
 # -- fixes, pure -------------------------------------------------------------
 def test_fix_per_kind():
     loc = Location("m.py", 3)
-    assert fix_for("stop_gradient", "StopGradient", "StopGradient", loc, "tf.stop_gradient", ("w2", "w3")) == \
+    sg = Cut(CutKind.STOP_GRADIENT, "tf.stop_gradient", "StopGradient")
+    assert fix_for(sg, "StopGradient", "StopGradient", loc, ("w2", "w3")) == \
         "intended? remove tf.stop_gradient at m.py:3 to let w2, w3 learn"
-    assert fix_for("integer_output", "ArgMax", "ArgMax", loc, "ArgMax has no gradient") == SOFT
-    assert fix_for("not_differentiable", "Equal", "Equal", loc) == SOFT
-    assert fix_for("none_gradient", "Round", "Round", loc).startswith(
+    assert fix_for(Cut(CutKind.INTEGER_OUTPUT, "ArgMax has no gradient", "ArgMax"), "ArgMax", "ArgMax", loc) == SOFT
+    assert fix_for(Cut(CutKind.NOT_DIFFERENTIABLE, "Equal has no gradient"), "Equal", "Equal", loc) == SOFT
+    assert fix_for(Cut(CutKind.NONE_GRADIENT, "Round's gradient is None"), "Round", "Round", loc).startswith(
         "straight-through estimator: x + tf.stop_gradient(tf.round(x) - x)")
-    assert "tf.math.floor(x) - x" in fix_for("none_gradient", "Floor", "Floor", loc)
-    assert "tf.round(x) - x" in fix_for("integer_output", "Cast", "Cast", loc, "cast to int32 is not differentiable")
-    assert "tf.py_function" in fix_for("not_differentiable", "PyFunc", "PyFunc", loc)
-    assert fix_for("custom_gradient", "IdentityN", "IdentityN", loc,
-                   "custom gradient 'quantize' returns None for this input").startswith(
+    assert "tf.math.floor(x) - x" in fix_for(Cut(CutKind.NONE_GRADIENT, ""), "Floor", "Floor", loc)
+    cast = Cut(CutKind.INTEGER_OUTPUT, "cast to int32 is not differentiable", "Cast", "int32")
+    assert "tf.round(x) - x" in fix_for(cast, "Cast", "Cast", loc)
+    assert "tf.py_function" in fix_for(Cut(CutKind.NOT_DIFFERENTIABLE, ""), "PyFunc", "PyFunc", loc)
+    custom = Cut(CutKind.CUSTOM_GRADIENT, "custom gradient 'quantize' returns None for this input", "IdentityN",
+                 custom_gradient="quantize")
+    assert fix_for(custom, "IdentityN", "IdentityN", loc).startswith(
         "grad_fn of 'quantize' at m.py:3 returns None for this input")
-    assert fix_for("shape_only", "Shape", "Shape", loc) == SHAPE
+    assert fix_for(Cut(CutKind.SHAPE_ONLY, ""), "Shape", "Shape", loc) == SHAPE
+    int_var = Cut(CutKind.INTEGER_OUTPUT, "the variable is int32: ...", "VarHandleOp", "int32", variable=True)
+    assert fix_for(int_var, "VarHandleOp", "v", loc).startswith("make the variable a float dtype")
 
 
 def test_fix_names_the_body():
@@ -52,7 +58,7 @@ def test_fix_names_the_body():
     assert body_of("case[branch2]/x") == "branch 2 of tf.switch_case 'case'"
     assert body_of("while[body]/c[else]/Floor") == \
         "the false branch of tf.cond 'c' in the body of tf.while_loop 'while'"
-    fix = fix_for("none_gradient", "Round", "cond[then]/Round", Location("m.py", 9))
+    fix = fix_for(Cut(CutKind.NONE_GRADIENT, ""), "Round", "cond[then]/Round", Location("m.py", 9))
     assert fix.startswith("cut inside the true branch of tf.cond 'cond': Round at m.py:9; straight-through")
 
 

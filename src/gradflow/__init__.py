@@ -26,10 +26,12 @@ from .errors import (  # noqa: E402
     LossError,
     ModelFileError,
     ModelImportError,
+    NoModelsError,
     NoVariablesError,
     RenderError,
     TargetError,
     TraceError,
+    TrainOptionsError,
     UsageError,
     UserError,
 )
@@ -82,5 +84,7 @@ __all__ = [
     "NoVariablesError",
     "RenderError",
     "UsageError",
+    "TrainOptionsError",
+    "NoModelsError",
     "AnalysisMismatch",
 ]

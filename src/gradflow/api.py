@@ -178,7 +178,8 @@ def run_target(target: Target, *, strict: bool = False, timings: dict | None = N
     already made it (``gradflow train``); it must not have been differentiated yet.
     """
     from .autodiff import compute_gradients
-    from .flowgraph import annotate_cuts, build_flowgraph
+    from .cuts import annotate_cuts
+    from .flowgraph import build_flowgraph
     from .tracing import trace
     from .verdict import stop_gradient_reports, variable_reports
 

@@ -1,4 +1,4 @@
-"""Where does the gradient die at one op? Asked of TensorFlow's gradient registry.
+"""Where does the gradient die? Every cut decision of gradflow lives here.
 
 For an op on a forward path, TensorFlow's backprop (``gradients_util``) calls
 the op's registered gradient function with the gradients of its outputs; the
@@ -7,6 +7,12 @@ asks the same question the same way: it looks the op up in the registry and,
 when there is a gradient function, calls it on stand-in output gradients and
 reads which inputs come back ``None``. No table of op types decides anything
 here; the op type is only used to word the reason.
+
+The edge rules are here too (:func:`annotate_cuts`): an integer tensor out of
+an op the gradient reaches dies at its producer; a function-call op or a body
+argument passes the gradient on every data edge (its body is inlined and
+probed op by op); the forward result into a ``tf.custom_gradient`` carries
+none (the custom function replaces its gradient).
 
 A probe adds ops to the op's graph, so it must run after autodiff has built
 its backward functions from that graph.
@@ -19,34 +25,47 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+from .schema import CutKind
+
 # Ops whose result is metadata of their input (its shape), never its values. Used
 # only to word the reason and to keep shape reads out of path counts; whether
 # the gradient dies is still TensorFlow's answer.
 SHAPE_OPS = frozenset({"Shape", "ShapeN", "Rank", "Size", "VariableShape", "TensorListLength",
                        "TensorListElementShape", "TensorArraySizeV3"})
+STOP_GRADIENT_OP = "StopGradient"
 
-__all__ = ["Cut", "CutKind", "SHAPE_OPS", "probe_op", "is_backpropagatable", "custom_gradient_name", "ProbeCache"]
-
-
-class CutKind:
-    """The kinds of cut (plain strings, so that the report stays TF-free)."""
-
-    STOP_GRADIENT = "stop_gradient"
-    NOT_DIFFERENTIABLE = "not_differentiable"  # ops.NotDifferentiable: no gradient function
-    NONE_GRADIENT = "none_gradient"  # the gradient function returns None for this input
-    CUSTOM_GRADIENT = "custom_gradient"  # a tf.custom_gradient grad_fn returns None
-    INTEGER_OUTPUT = "integer_output"  # the op's results are integers: nothing to carry a gradient
-    SHAPE_ONLY = "shape_only"  # Shape, Rank, Size: the op reads its input's shape, not its values
-    NO_GRADIENT = "no_gradient"  # nothing registered: tape.gradient raises LookupError
-    PREVENT_GRADIENT = "prevent_gradient"  # tf.raw_ops.PreventGradient: raises on backprop
+__all__ = ["Cut", "CutKind", "SHAPE_OPS", "probe_op", "is_backpropagatable", "custom_gradient_name", "ProbeCache",
+           "annotate_cuts", "input_via", "integer_edge_cut", "is_stop_gradient_op", "is_custom_gradient_op"]
 
 
 @dataclass(frozen=True)
 class Cut:
-    """Why the gradient dies at one input of one op."""
+    """Why the gradient dies at one input of one op.
 
-    kind: str
+    Attributes:
+        kind: which rule cut it (a :class:`CutKind`; a plain string is converted).
+        reason: the reason in words, for reports.
+        op_type: the type of the op where it dies.
+        dtype: the integer dtype that carries no gradient, or a cast's target dtype.
+        custom_gradient: the user's ``tf.custom_gradient`` function behind the op.
+        variable: the op is an integer variable (its values cannot learn).
+    """
+
+    kind: CutKind
     reason: str
+    op_type: str = ""
+    dtype: str = ""
+    custom_gradient: str | None = None
+    variable: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.kind, CutKind):
+            object.__setattr__(self, "kind", CutKind(self.kind))
+
+
+def is_stop_gradient_op(op_type: str | None) -> bool:
+    """An op of ``tf.stop_gradient`` (the cut a user writes on purpose)."""
+    return op_type == STOP_GRADIENT_OP
 
 
 def is_backpropagatable(dtype: Any) -> bool:
@@ -152,7 +171,8 @@ def probe_op(op: Any, *, errors: dict[str, str] | None = None) -> tuple[Cut | No
     try:
         grad_fn = ops.get_gradient_function(op)
     except LookupError:
-        cut = Cut(CutKind.NO_GRADIENT, f"no gradient is registered for {op.type} (tape.gradient raises LookupError)")
+        cut = Cut(CutKind.NO_GRADIENT, f"no gradient is registered for {op.type} (tape.gradient raises LookupError)",
+                  op.type)
         return (cut,) * n
     if grad_fn is None:
         return (_not_differentiable(op),) * n
@@ -164,7 +184,7 @@ def probe_op(op: Any, *, errors: dict[str, str] | None = None) -> tuple[Cut | No
     try:
         in_grads = _call_gradient_function(op, grad_fn, trainable_outputs)
     except LookupError as exc:
-        cut = Cut(CutKind.PREVENT_GRADIENT, f"{op.type} forbids backprop: {_short(str(exc))}")
+        cut = Cut(CutKind.PREVENT_GRADIENT, f"{op.type} forbids backprop: {_short(str(exc))}", op.type)
         return (cut,) * n
     except Exception as exc:  # noqa: BLE001 - any failure means "could not probe"
         if errors is not None:
@@ -195,12 +215,12 @@ def _call_gradient_function(op: Any, grad_fn: Any, trainable_outputs: list[bool]
 
 def _not_differentiable(op: Any) -> Cut:
     if op.type in SHAPE_OPS:
-        return Cut(CutKind.SHAPE_ONLY, f"{op.type} reads only the shape of this tensor, not its values")
-    if op.type == "StopGradient":
-        return Cut(CutKind.STOP_GRADIENT, "tf.stop_gradient")
+        return Cut(CutKind.SHAPE_ONLY, f"{op.type} reads only the shape of this tensor, not its values", op.type)
+    if is_stop_gradient_op(op.type):
+        return Cut(CutKind.STOP_GRADIENT, "tf.stop_gradient", op.type)
     if op.type in ("PyFunc", "PyFuncStateless"):
-        return Cut(CutKind.NOT_DIFFERENTIABLE, "tf.numpy_function has no gradient")
-    return Cut(CutKind.NOT_DIFFERENTIABLE, f"{op.type} has no gradient")
+        return Cut(CutKind.NOT_DIFFERENTIABLE, "tf.numpy_function has no gradient", op.type)
+    return Cut(CutKind.NOT_DIFFERENTIABLE, f"{op.type} has no gradient", op.type)
 
 
 def _integer_output(op: Any) -> Cut:
@@ -208,22 +228,114 @@ def _integer_output(op: Any) -> Cut:
     if op.type in SHAPE_OPS:
         return _not_differentiable(op)
     if op.type == "Cast":
-        return Cut(CutKind.INTEGER_OUTPUT, f"cast to {out} is not differentiable")
+        return Cut(CutKind.INTEGER_OUTPUT, f"cast to {out} is not differentiable", op.type, out)
     if op.inputs and op.inputs[0].dtype.name == "resource":
-        return Cut(CutKind.INTEGER_OUTPUT, f"the variable is {out}: integer values carry no gradient")
-    return Cut(CutKind.INTEGER_OUTPUT, f"{op.type} has no gradient (its result is {out})")
+        return Cut(CutKind.INTEGER_OUTPUT, f"the variable is {out}: integer values carry no gradient", op.type, out,
+                   variable=True)
+    return Cut(CutKind.INTEGER_OUTPUT, f"{op.type} has no gradient (its result is {out})", op.type, out)
 
 
 def _none_gradient(op: Any, i: int) -> Cut:
     if is_custom_gradient_op(op):
         name = custom_gradient_name(op) or "custom_gradient"
-        return Cut(CutKind.CUSTOM_GRADIENT, f"custom gradient '{name}' returns None for this input")
+        return Cut(CutKind.CUSTOM_GRADIENT, f"custom gradient '{name}' returns None for this input", op.type,
+                   custom_gradient=name)
     if op.type == "Cast":
         src, dst = op.inputs[0].dtype.name, op.outputs[0].dtype.name
-        return Cut(CutKind.NONE_GRADIENT, f"cast from {src} to {dst} is not differentiable")
+        return Cut(CutKind.NONE_GRADIENT, f"cast from {src} to {dst} is not differentiable", op.type, dst)
     if len(op.inputs) > 1:
-        return Cut(CutKind.NONE_GRADIENT, f"{op.type}'s gradient is None for input {i}")
-    return Cut(CutKind.NONE_GRADIENT, f"{op.type}'s gradient is None")
+        return Cut(CutKind.NONE_GRADIENT, f"{op.type}'s gradient is None for input {i}", op.type)
+    return Cut(CutKind.NONE_GRADIENT, f"{op.type}'s gradient is None", op.type)
+
+
+# -- edge rules ------------------------------------------------------------------
+
+def input_via(op: Any, i: int) -> str:
+    """How input ``i`` of ``op`` feeds it: ``shape`` (read for its shape alone),
+    ``custom_forward`` (the forward result into a ``tf.custom_gradient``, whose
+    gradient the custom function replaces) or ``data``."""
+    if is_custom_gradient_op(op) and i < len(op.outputs) and op.outputs[i].consumers():
+        return "custom_forward"
+    return "shape" if op.type in SHAPE_OPS else "data"
+
+
+def integer_edge_cut(tail_type: str, tail_is_variable: bool, dtype: str) -> Cut:
+    """The cut of an integer tensor out of an op the gradient reaches (attributed to that op).
+
+    Examples:
+        >>> integer_edge_cut("TopKV2", False, "int32").reason
+        'TopKV2 gives int32 here, which carries no gradient'
+        >>> integer_edge_cut("VarHandleOp", True, "int64").variable
+        True
+    """
+    if tail_is_variable:
+        reason = f"the variable is {dtype}: integer values carry no gradient"
+    else:
+        reason = f"{tail_type} gives {dtype} here, which carries no gradient"
+    return Cut(CutKind.INTEGER_OUTPUT, reason, tail_type, dtype, variable=tail_is_variable)
+
+
+def _is_integer_edge(data: dict, tail_reached: bool) -> bool:
+    """An integer tensor out of an op the gradient reaches: the path dies at its producer."""
+    return not data["backprop"] and tail_reached and data["via"] != "custom_forward"
+
+
+def _call_edge_open(data: dict) -> bool:
+    """Into a call op or a body argument: open but for predicates (the body is probed op by op)."""
+    return data["via"] != "pred"
+
+
+def annotate_cuts(flow: Any, ops: dict[str, Any], *, cache: ProbeCache | None = None) -> None:
+    """Mark every edge of ``flow`` (a :class:`~gradflow.flowgraph.FlowGraph`) ``open`` or ``cut``.
+
+    Probes TensorFlow's gradient functions of the ops between a variable and
+    the loss; every other edge stays closed. Must run after autodiff (a probe
+    adds ops to the op's graph).
+    """
+    from .analysis import forward_ancestors, reached
+
+    G = flow.G
+    cache = cache or ProbeCache()
+    sources = set(flow.variables.values())
+    forward = reached(G, sources)
+    between = forward & (forward_ancestors(G, flow.loss) | {flow.loss})
+    pred = G._pred  # the raw dicts: the views cost a call per lookup
+    for nid in sorted(between):
+        node = G.nodes[nid]
+        incoming = [(u, k, d) for u, keyed in pred[nid].items() for k, d in keyed.items()]
+        for u, k, d in incoming:
+            if _is_integer_edge(d, u in forward):
+                # top_k's indices, an int variable, ...: attributed to the tail, not the head.
+                tail = G.nodes[u]
+                d["cut"] = integer_edge_cut(tail["type"], tail["role"] == "variable", d["dtype"])
+                d["cut_at"] = "tail"
+                tail["cut"] = tail["cut"] or d["cut"]
+        in_edges = [(u, k, d) for u, k, d in incoming if d["backprop"]]
+        if not in_edges:
+            continue
+        if node["role"] in ("call", "arg"):
+            for u, k, d in in_edges:
+                d["open"] = _call_edge_open(d)
+            continue
+        op = ops[nid]
+        cuts = cache.probe(op)
+        for u, k, d in in_edges:
+            if d["via"] == "custom_forward":
+                continue
+            slot = _dst_slot(k)
+            cut = cuts[slot] if slot is not None and slot < len(cuts) else None
+            if cut is None:
+                d["open"] = True
+            else:
+                d["cut"] = cut
+                node["cut"] = node["cut"] or cut
+    flow.probe_errors.update(cache.errors)
+
+
+def _dst_slot(key: str) -> int | None:
+    """The destination input slot of an edge key ``"<src>:<dst>"``."""
+    dst = key.rpartition(":")[2]
+    return int(dst) if dst.isdigit() else None
 
 
 def _short(text: str, limit: int = 160) -> str:

@@ -1,4 +1,4 @@
-"""gradflow's exceptions.
+"""gradflow's exceptions: every error class gradflow raises on purpose lives here.
 
 The tree::
 
@@ -14,8 +14,11 @@ The tree::
     │   ├── LossError              the target's result is not a float loss
     │   ├── NoVariablesError       nothing to differentiate
     │   ├── RenderError            Graphviz missing or too slow; bad output path
+    │   ├── TrainOptionsError      a training option that makes no sense
+    │   │                          (steps < 1, an unknown optimizer name)
+    │   ├── NoModelsError          ``gradflow docs`` found no model file
     │   └── UsageError             an option that makes no sense here (--loss
-    │       │                      with a .py file, a bad -o suffix...)
+    │       │                      with a .py file, a bad -o suffix, -j 0...)
     │       └── ArgumentError      a bad argument to gradflow's Python API (also
     │                              a ValueError and a TypeError, as Python's own)
     └── AnalysisMismatch           gradflow's graph analysis disagrees with
@@ -39,6 +42,8 @@ __all__ = [
     "NoVariablesError",
     "RenderError",
     "UsageError",
+    "TrainOptionsError",
+    "NoModelsError",
     "ArgumentError",
     "AnalysisMismatch",
     "Terminated",
@@ -101,6 +106,14 @@ class RenderError(UserError):
 
 class UsageError(UserError):
     """An option that makes no sense for this command or this kind of model file."""
+
+
+class TrainOptionsError(UserError):
+    """A training option that makes no sense (``--steps 0``, an unknown optimizer...)."""
+
+
+class NoModelsError(UserError):
+    """``gradflow docs`` found no model file in the paths it was given."""
 
 
 class ArgumentError(UsageError, ValueError, TypeError):

@@ -92,7 +92,7 @@ def _cut_point(G: Any, node: str, report: "Report", shields: dict) -> CutPoint:
             if b.op == node:
                 return CutPoint(node, b.type, b.location, b.reason, b.kind, b.fix)
     loc = report.flow.location(node)
-    fix = fix_for(kind, data["type"], node, loc, reason, shields.get(node, ()))
+    fix = fix_for(cut, data["type"], node, loc, shields.get(node, ()))
     return CutPoint(node, data["type"], loc, reason, kind, fix)
 
 

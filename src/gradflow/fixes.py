@@ -1,7 +1,8 @@
 """What to do about a cut: one short suggestion per blocker, from its kind, op type and place.
 
-Pure functions on plain data (no TensorFlow): the cut kind and reason were
-decided by :mod:`gradflow.cuts`; this module only words the remedy.
+Pure functions on plain data (no TensorFlow): the cut (its kind, op type and
+the custom gradient or variable behind it) was decided by :mod:`gradflow.cuts`;
+this module only words the remedy.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from .cuts import CutKind
+from .cuts import Cut, CutKind, is_stop_gradient_op
 from .sources import Location
 
 __all__ = ["fix_for", "body_of", "written_at", "COMPARISONS", "ARG_OPS", "ROUNDING", "PYFUNC"]
@@ -83,33 +84,33 @@ def _names(names: Sequence[str], limit: int = 4) -> str:
     return ", ".join(names)
 
 
-def fix_for(kind: str, op_type: str, op_id: str, location: Location | None, reason: str = "",
+def fix_for(cut: Cut | None, op_type: str, op_id: str, location: Location | None,
             shields: Sequence[str] = ()) -> str:
     """One suggestion for the cut at ``op_id``.
 
     Args:
-        kind: the cut kind (:class:`gradflow.cuts.CutKind`).
+        cut: the op's :class:`~gradflow.cuts.Cut` (None when none was recorded).
         op_type: the op's type.
         op_id: the op's node id (its function path tells a cond/while body).
         location: the user's line that created it.
-        reason: the cut's reason (names a custom gradient's function).
         shields: for a StopGradient, the variables it cuts off from the loss.
 
     Examples:
-        >>> fix_for("not_differentiable", "ArgMax", "ArgMax", None)
+        >>> fix_for(Cut(CutKind.NOT_DIFFERENTIABLE, "ArgMax has no gradient"), "ArgMax", "ArgMax", None)
         'use softmax / a soft surrogate, or a straight-through estimator'
-        >>> fix_for("shape_only", "Shape", "Shape", None)
+        >>> fix_for(Cut(CutKind.SHAPE_ONLY, "Shape reads only the shape"), "Shape", "Shape", None)
         'the loss depends only on the shape of this tensor, not its values'
     """
-    fix = _plain_fix(kind, op_type, location, reason, shields)
+    fix = _plain_fix(cut, op_type, location, shields)
     body = body_of(op_id)
     if body:
         return f"cut inside {body}: {op_type}{_where(location)}; {fix}"
     return fix
 
 
-def _plain_fix(kind: str, op_type: str, location: Location | None, reason: str, shields: Sequence[str]) -> str:
-    if kind == CutKind.STOP_GRADIENT or op_type == "StopGradient":
+def _plain_fix(cut: Cut | None, op_type: str, location: Location | None, shields: Sequence[str]) -> str:
+    kind = cut.kind if cut is not None else None
+    if kind is CutKind.STOP_GRADIENT or is_stop_gradient_op(op_type):
         who = f" to let {_names(shields)} learn" if shields else ""
         if location is None:
             return ("a tf.stop_gradient with no line of yours recorded: by design if library code put it "
@@ -119,27 +120,26 @@ def _plain_fix(kind: str, op_type: str, location: Location | None, reason: str, 
             return (f"a tf.stop_gradient inside a library call at {location} (by design there, e.g. "
                     "Keras's own); it is not in your code")
         return f"intended? remove tf.stop_gradient{_where(location)}{who}"
-    if kind == CutKind.CUSTOM_GRADIENT:
-        m = re.search(r"custom gradient '([^']+)'", reason)
-        name = m.group(1) if m else "custom_gradient"
+    if kind is CutKind.CUSTOM_GRADIENT:
+        name = cut.custom_gradient or "custom_gradient"
         return (f"grad_fn of '{name}'{_where(location)} returns None for this input: "
                 "return a tensor (or tf.zeros_like) for it")
-    if kind == CutKind.SHAPE_ONLY:
+    if kind is CutKind.SHAPE_ONLY:
         return SHAPE
     if op_type in PYFUNC:
         return NUMPY
     if op_type in ARG_OPS or op_type in COMPARISONS:
         return SOFT
-    if op_type == "Cast" or "cast" in reason:
+    if op_type == "Cast" or (cut is not None and cut.op_type == "Cast"):
         return _ste("Cast") + " (round in float instead of casting to an integer)"
     if op_type in ROUNDING:
         return _ste(op_type)
-    if kind == CutKind.INTEGER_OUTPUT:
-        if "the variable is" in reason:
+    if kind is CutKind.INTEGER_OUTPUT:
+        if cut.variable:
             return "make the variable a float dtype; integer variables cannot learn from a gradient"
         return f"{op_type} produces integers: compute in float, or use a straight-through estimator"
-    if kind == CutKind.PREVENT_GRADIENT:
+    if kind is CutKind.PREVENT_GRADIENT:
         return "PreventGradient forbids backprop here: remove it or stop_gradient the tensor on purpose"
-    if kind == CutKind.NO_GRADIENT:
+    if kind is CutKind.NO_GRADIENT:
         return f"register a gradient for {op_type} (tf.RegisterGradient) or wrap it in tf.custom_gradient"
     return f"{op_type} passes no gradient: use a differentiable op, or a straight-through estimator"

@@ -54,11 +54,10 @@ from typing import Any
 
 import networkx as nx
 
-from .analysis import forward_ancestors, reached
-from .cuts import SHAPE_OPS, Cut, CutKind, ProbeCache, is_backpropagatable, is_custom_gradient_op
+from .cuts import input_via, is_backpropagatable
 from .sources import Location, LocationResolver
 
-__all__ = ["FlowGraph", "build_flowgraph", "annotate_cuts", "CALL_TYPES"]
+__all__ = ["FlowGraph", "build_flowgraph", "CALL_TYPES"]
 
 CALL_TYPES = frozenset(
     {"If", "StatelessIf", "Case", "StatelessCase", "While", "StatelessWhile",
@@ -158,12 +157,8 @@ class _Builder:
         nid = prefix + op.name
         if op.type in CALL_TYPES and self.expand_call(op, prefix):
             return
-        custom = is_custom_gradient_op(op)
         for i, t in enumerate(op.inputs):
-            via = "shape" if op.type in SHAPE_OPS else "data"
-            if custom and i < len(op.outputs) and op.outputs[i].consumers():
-                via = "custom_forward"
-            self.add_edge(prefix + t.op.name, nid, t, t.value_index, i, via)
+            self.add_edge(prefix + t.op.name, nid, t, t.value_index, i, input_via(op, i))
 
     def expand_call(self, op: Any, prefix: str) -> bool:
         bodies = _bodies(op)
@@ -267,7 +262,7 @@ def build_flowgraph(trace: Any) -> tuple[FlowGraph, dict[str, Any]]:
 
     Must run before autodiff, which rewrites control-flow ops to output their
     intermediates. Returns the graph and the node id -> ``tf.Operation`` map
-    that :func:`annotate_cuts` needs.
+    that :func:`gradflow.cuts.annotate_cuts` needs.
     """
     b = _Builder(trace)
     b.add_graph(trace.graph, "", "")
@@ -302,64 +297,3 @@ def _merge_into(G: nx.MultiDiGraph, node: str, into: str | None) -> None:
     for _, v, key, data in list(G.out_edges(node, keys=True, data=True)):
         G.add_edge(into, v, key=f"{key}@{node}", **data)
     G.remove_node(node)
-
-
-def annotate_cuts(flow: FlowGraph, ops: dict[str, Any], *, cache: ProbeCache | None = None) -> None:
-    """Mark every edge ``open`` or ``cut`` by probing TensorFlow's gradient functions.
-
-    Only ops between a variable and the loss are probed. Must run after
-    autodiff (a probe adds ops to the op's graph).
-    """
-    G = flow.G
-    cache = cache or ProbeCache()
-    sources = set(flow.variables.values())
-    forward = reached(G, sources)
-    between = forward & (forward_ancestors(G, flow.loss) | {flow.loss})
-    pred = G._pred  # the raw dicts: the views cost a call per lookup
-    for nid in sorted(between):
-        node = G.nodes[nid]
-        incoming = [(u, k, d) for u, keyed in pred[nid].items() for k, d in keyed.items()]
-        for u, k, d in incoming:
-            if not d["backprop"] and u in forward and d["via"] != "custom_forward":
-                # An integer tensor out of an op the gradient reaches: the
-                # path dies at the op that produced it (top_k's indices, an
-                # int variable, ...). Attributed to the tail, not the head.
-                d["cut"] = _integer_edge_cut(G, u, d)
-                d["cut_at"] = "tail"
-                G.nodes[u]["cut"] = G.nodes[u]["cut"] or d["cut"]
-        in_edges = [(u, k, d) for u, k, d in incoming if d["backprop"]]
-        if not in_edges:
-            continue
-        if node["role"] in ("call", "arg"):
-            for u, k, d in in_edges:
-                d["open"] = d["via"] != "pred"
-            continue
-        op = ops[nid]
-        cuts = cache.probe(op)
-        for u, k, d in in_edges:
-            if d["via"] == "custom_forward":
-                continue
-            slot = _dst_slot(k)
-            cut = cuts[slot] if slot is not None and slot < len(cuts) else None
-            if cut is None:
-                d["open"] = True
-            else:
-                d["cut"] = cut
-                node["cut"] = node["cut"] or cut
-    flow.probe_errors.update(cache.errors)
-
-
-def _integer_edge_cut(G: nx.MultiDiGraph, tail: str, data: dict) -> Cut:
-    node = G.nodes[tail]
-    if node["role"] == "variable":
-        reason = f"the variable is {data['dtype']}: integer values carry no gradient"
-    else:
-        reason = f"{node['type']} gives {data['dtype']} here, which carries no gradient"
-    return Cut(CutKind.INTEGER_OUTPUT, reason)
-
-
-def _dst_slot(key: str) -> int | None:
-    """The destination input slot of an edge key ``"<src>:<dst>"``."""
-    dst = key.rpartition(":")[2]
-    return int(dst) if dst.isdigit() else None
-

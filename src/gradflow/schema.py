@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-__all__ = ["SCHEMA", "Status", "Location", "PathCount", "Blocker", "VariableReport",
+__all__ = ["SCHEMA", "Status", "CutKind", "Location", "PathCount", "Blocker", "VariableReport",
            "StopGradientReport", "OpRef", "LossValue", "find_by_name"]
 
 SCHEMA = "gradflow.report/1"
@@ -66,6 +66,22 @@ class Status(str, Enum):
         return self.value
 
 
+class CutKind(str, Enum):
+    """The kinds of cut; the values are the JSON's words. :mod:`gradflow.cuts` decides which applies."""
+
+    STOP_GRADIENT = "stop_gradient"
+    NOT_DIFFERENTIABLE = "not_differentiable"  # ops.NotDifferentiable: no gradient function
+    NONE_GRADIENT = "none_gradient"  # the gradient function returns None for this input
+    CUSTOM_GRADIENT = "custom_gradient"  # a tf.custom_gradient grad_fn returns None
+    INTEGER_OUTPUT = "integer_output"  # the op's results are integers: nothing to carry a gradient
+    SHAPE_ONLY = "shape_only"  # Shape, Rank, Size: the op reads its input's shape, not its values
+    NO_GRADIENT = "no_gradient"  # nothing registered: tape.gradient raises LookupError
+    PREVENT_GRADIENT = "prevent_gradient"  # tf.raw_ops.PreventGradient: raises on backprop
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class Blocker:
     """One op where a forward path from a variable to the loss loses its gradient.
@@ -76,7 +92,7 @@ class Blocker:
         type: the op type.
         location: the user's line that created it, or None.
         reason: a short human reason ("tf.stop_gradient", "ArgMax has no gradient").
-        kind: the cut kind (see :class:`gradflow.cuts.CutKind`).
+        kind: the cut kind (a :class:`CutKind`; "" for an op with no recorded cut).
         fix: what to do about it (see :mod:`gradflow.fixes`).
     """
 
@@ -84,7 +100,7 @@ class Blocker:
     type: str
     location: Location | None
     reason: str
-    kind: str
+    kind: CutKind | str
     fix: str = ""
     decisive: bool | None = None
     origin: str | None = None
@@ -96,7 +112,7 @@ class Blocker:
             "location": self.location.to_dict() if self.location else None,
             "reason": self.reason,
             "fix": self.fix,
-            "kind": self.kind,
+            "kind": str(self.kind),
         }
         if self.decisive is not None:
             d["decisive"] = self.decisive

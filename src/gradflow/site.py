@@ -39,7 +39,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
-from .errors import UsageError, UserError
+from .errors import NoModelsError, UsageError, UserError
 from .render.text import html_text as _esc
 from .render.text import markdown_code, markdown_text, visible
 
@@ -50,10 +50,6 @@ DEFAULT_TIMEOUT = 600.0  # seconds one model may take before its worker is kille
 
 PROBLEM_STATUSES = ("blocked", "disconnected", "zero", "nonfinite")
 STATUSES = ("flows",) + PROBLEM_STATUSES
-
-
-class NoModelsError(UserError):
-    """``gradflow docs`` found no model file in the paths it was given."""
 
 
 # -- finding models --------------------------------------------------------------

@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
 
-from .errors import InputsError, TraceError, UserError
+from .errors import InputsError, TraceError, TrainOptionsError, UserError
 
 __all__ = [
     "train",
@@ -68,10 +68,6 @@ TIMING_KEYS = ("load_s", "static_s", "train_s", "render_s")
 # gradient step; everything else (Assign*, Scatter*) is some other update.
 _OPTIMIZER_WRITE_PREFIXES = ("Apply", "ResourceApply", "SparseApply", "ResourceSparseApply")
 _OTHER_WRITE_PREFIXES = ("Assign", "Scatter", "ResourceScatter")
-
-
-class TrainOptionsError(UserError):
-    """A training option that makes no sense (``--steps 0``, an unknown optimizer...)."""
 
 
 # ---------------------------------------------------------------------------

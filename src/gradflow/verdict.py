@@ -17,6 +17,7 @@ import networkx as nx
 from .analysis import PathCount, blockers_by_source, count_paths, forward_ancestors, open_ancestors, shields
 from .analysis.reach import backward_search
 from .autodiff import AutodiffResult, GradFacts
+from .cuts import CutKind, is_stop_gradient_op
 from .fixes import fix_for, written_at
 from .report import Blocker, StopGradientReport, Status, VariableReport
 
@@ -69,7 +70,7 @@ def static_facts(flow: Any) -> dict[str, StaticFacts]:
     gradient_reaching = backward_search(G, loss, edge_ok=lambda d: d.get("via") != "custom_forward")
     cuts = blockers_by_source(G, blocked, loss, reaching=gradient_reaching)
     # A variable that learns: its shape reads are no news.
-    cuts.update(blockers_by_source(G, partial, loss, reaching=gradient_reaching, ignore=frozenset({"shape_only"})))
+    cuts.update(blockers_by_source(G, partial, loss, reaching=gradient_reaching, ignore=frozenset({CutKind.SHAPE_ONLY})))
     outside_branches = outside_bodies = None
     facts = {}
     for name, node in nodes.items():
@@ -123,7 +124,7 @@ def _blocker(flow: Any, node: str, shielded: Sequence[str] = ()) -> Blocker:
     reason, kind = (cut.reason if cut else ""), (cut.kind if cut else "")
     loc = flow.location(node)
     return Blocker(op=node, type=data["type"], location=loc, reason=reason, kind=kind,
-                   fix=fix_for(kind, data["type"], node, loc, reason, shielded))
+                   fix=fix_for(cut, data["type"], node, loc, shielded))
 
 
 def _sort_key(b: Blocker) -> tuple:
@@ -198,7 +199,7 @@ def expectation(status: Status, trainable: bool, blockers: Sequence[Blocker],
         # several ops (one per replica of a tf.distribute strategy, one per
         # turn of a Python loop).
         b = blockers[0] if blockers else None
-        if (b is not None and all(c.kind == "stop_gradient" and c.location == b.location for c in blockers)
+        if (b is not None and all(c.kind == CutKind.STOP_GRADIENT and c.location == b.location for c in blockers)
                 and written_at(b.location, "stop_gradient")):
             return True, (f"frozen on purpose: every path to the loss is cut by the tf.stop_gradient at "
                           f"{b.where()} (a teacher or target network)")
@@ -269,7 +270,7 @@ def _shielded_by_stops(flow: Any) -> dict[str, tuple[str, ...]]:
         G = flow.G
         by_node = {node: name for name, node in flow.variables.items()}
         order = {node: i for i, node in enumerate(by_node)}
-        stops = [node for node, data in G.nodes(data=True) if data["type"] == "StopGradient"]
+        stops = [node for node, data in G.nodes(data=True) if is_stop_gradient_op(data["type"])]
         found = shields(G, stops, list(by_node), flow.loss, ancestors=_forward_ancestors(flow))
         flow.memo["stop_shields"] = {
             node: tuple(by_node[n] for n in sorted(found[node], key=order.__getitem__)) for node in stops

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import graphviz
 
-from ..errors import ArgumentError, RenderError, UserError
+from ..cuts import is_stop_gradient_op
+from ..errors import ArgumentError, RenderError, UsageError
 from ..report import Status
 from .text import visible as _visible
 from .theme import (
@@ -196,7 +197,7 @@ def to_dot(report: "Report", *, view: str = "flow", collapse: int | None = None,
         The graph; ``.source`` is its DOT text, ``.pipe(format="svg")`` renders it.
 
     Raises:
-        UserError: ``focus`` names no variable or scope (the message lists close names).
+        UsageError: ``focus`` names no variable or scope (the message lists close names).
         ArgumentError: an unknown ``view`` or a negative ``collapse`` (also a ValueError).
 
     Example:
@@ -216,7 +217,7 @@ def resolve_focus(report: "Report", name: str) -> list["VariableReport"]:
     or by the name scope of the variable's op in the traced graph.
 
     Raises:
-        UserError: nothing matches; the message lists close names.
+        UsageError: nothing matches; the message lists close names.
     """
     variables = list(report.variables)
     exact = [v for v in variables if v.name == name]
@@ -244,7 +245,7 @@ def resolve_focus(report: "Report", name: str) -> list["VariableReport"]:
     close = difflib.get_close_matches(name, sorted(candidates), n=6, cutoff=0.5)
     hint = f" Close names: {', '.join(close)}." if close else ""
     some = ", ".join(v.name for v in variables[:8]) + (", ..." if len(variables) > 8 else "")
-    raise UserError(
+    raise UsageError(
         f"--focus {name}: no variable or scope of that name.{hint} "
         f"Variables: {some or '(none)'}."
     )
@@ -390,7 +391,7 @@ class _Builder:
         if n in self.by_node:
             return "variable"
         if n in self.cut_nodes:
-            return "stop_gradient" if data.get("type") == "StopGradient" else "cut"
+            return "stop_gradient" if is_stop_gradient_op(data.get("type")) else "cut"
         if data.get("role") == "input":
             return "input"
         if n in self.rank and n in self.R:
