@@ -272,3 +272,24 @@ def test_a_temp_file_of_a_dead_writer_is_swept(tmp_path):
     stale.write_text("half")
     write_atomic(str(tmp_path / "out.json"), "{}\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
+
+
+def test_a_raising_py_function_shows_only_the_users_frames(run_main, tmp_path):
+    model = tmp_path / "pyf.py"
+    model.write_text("import tensorflow as tf\n\nw = tf.Variable(1.0)\n\n\ndef body(x):\n"
+                     "    raise ValueError('boom in py_function body')\n\n\n"
+                     "def loss():\n    return tf.py_function(body, [w * 2.0], tf.float32)\n")
+    code, out, err = run_main("inspect", str(model))
+    assert code == 2, err
+    assert "boom in py_function body" in err and 'pyf.py", line 7, in body' in err
+    assert "gradflow/" not in err and "script_ops" not in err and "runpy" not in err
+
+
+def test_exits_after_the_report_despite_the_users_threads(run_cli, tmp_path):
+    model = tmp_path / "threads.py"
+    model.write_text("import threading, time\nimport tensorflow as tf\n\n"
+                     "threading.Thread(target=lambda: time.sleep(10 ** 6)).start()  # not a daemon\n"
+                     "w = tf.Variable(1.0)\n\n\ndef loss():\n    return w * 2.0\n")
+    proc = run_cli("inspect", str(model), "--format", "json", timeout=300)  # the guard, not a timing
+    assert proc.returncode == 0, proc.stderr
+    assert '"flows"' in proc.stdout
