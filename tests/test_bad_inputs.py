@@ -293,3 +293,17 @@ def test_exits_after_the_report_despite_the_users_threads(run_cli, tmp_path):
     proc = run_cli("inspect", str(model), "--format", "json", timeout=300)  # the guard, not a timing
     assert proc.returncode == 0, proc.stderr
     assert '"flows"' in proc.stdout
+
+
+def test_a_complex_loss_is_noted_and_json_goes_to_dev_stdout(run_cli, tmp_path):
+    import json
+
+    model = tmp_path / "cplx.py"
+    model.write_text("import tensorflow as tf\nw = tf.Variable(1.0)\n\n\ndef loss():\n"
+                     "    return tf.complex(w * 2.0, w)\n")
+    proc = run_cli("inspect", str(model), "--json", "/dev/stdout", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    first, second = proc.stdout.strip().split("\n}\n")[0] + "\n}", proc.stdout.strip().split("\n}\n")[1]
+    report = json.loads(first)
+    assert json.loads(second)["variables"] == report["variables"]  # written twice: --json and --format
+    assert any("the loss is complex (complex64)" in note for note in report["notes"])
