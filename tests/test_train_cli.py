@@ -185,3 +185,13 @@ class TestPlots:
         fig = layer_figure(short_canonical)
         texts = [t.get_text() for t in fig.axes[0].texts]
         assert texts == ["no gradient", "no gradient"]  # w2 and w3
+
+
+def test_value_panel_shows_trainable_float_variables_only():
+    """A Dropout seed state (int, ~1e8) or BatchNorm statistics would flatten every weight to a line."""
+    run = train_file(case("keras_batches"), steps=2)
+    fig = trajectory_figure(run)
+    drawn = {line.get_gid().split(":")[1] for line in fig.axes[0].lines if line.get_gid().startswith("values:")}
+    expected = {v.name.replace("/", "_") for v in run.variables if v.trainable and v.dtype.startswith("float")}
+    assert drawn == expected and not any("moving" in n for n in drawn)
+    assert any(not v.trainable for v in run.variables)  # the BatchNorm statistics were left out
