@@ -417,6 +417,51 @@ def startup(runs: int) -> dict:
     return res
 
 
+def docs_build(runs: int = 1) -> dict:
+    """``gradflow docs examples/ -j 2`` (persistent workers) against the build it replaced.
+
+    The baseline is what ``docs`` did before its workers lived across models: a
+    fresh Python process per model (each importing TensorFlow), two at a time,
+    here ``gradflow inspect FILE --html OUT`` per model file. Both write the same
+    pages (the site's carry a back link); the site build's bytes are checked
+    against a fresh-process build by tests/test_site.py's determinism test.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    sys.path.insert(0, str(REPO / "src"))
+    from gradflow.site import find_models
+
+    models = find_models([str(REPO / "examples")])
+    new_t, old_t = [], []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            new_t.append(_timed(_gradflow_cmd() + ["docs", str(REPO / "examples"), "-j", "2", "-o", tmp])[0])
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            with ThreadPoolExecutor(2) as pool:
+                list(pool.map(lambda m: _timed(_gradflow_cmd() + ["inspect", m, "--html",
+                                                                  os.path.join(tmp, Path(m).stem + ".html")]),
+                              models))
+            old_t.append(time.perf_counter() - start)
+    res = {"models": len(models), "docs_s": statistics.median(new_t), "fresh_process_s": statistics.median(old_t)}
+    res["ratio"] = res["docs_s"] / res["fresh_process_s"]
+    print(f"  docs build: {res['docs_s']:.1f} s, a fresh process per model {res['fresh_process_s']:.1f} s",
+          file=sys.stderr)
+    return res
+
+
+def docs_markdown(d: dict) -> str:
+    return "\n".join([
+        "## Building a site", "",
+        f"`gradflow docs examples/ -j 2` ({d['models']} model files) with workers that live across models, "
+        "against a fresh process per model (the build before them; each process imports TensorFlow).", "",
+        "| build | wall time (s) |", "|---|---:|",
+        f"| fresh process per model, 2 at a time | {d['fresh_process_s']:.1f} |",
+        f"| `gradflow docs -j 2` (persistent workers) | {d['docs_s']:.1f} |",
+        f"| ratio | **{d['ratio']:.2f}** |", "",
+        "Goal: at most 0.5. The pages are byte-identical to a fresh-process build.", "", ""])
+
+
 def _k(value) -> str:
     return "-" if value is None else f"{value:.2f}"
 
@@ -571,6 +616,8 @@ def main(argv: list[str] | None = None) -> int:
     render = rendering(runs, args.quick)
     print("start-up...", file=sys.stderr)
     st = startup(max(runs, 5))
+    print("docs build...", file=sys.stderr)
+    docs = docs_build(1)
     print("watch overhead...", file=sys.stderr)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import watch_bench
@@ -578,12 +625,14 @@ def main(argv: list[str] | None = None) -> int:
     watch_rows = watch_bench.measure(log=lambda msg: print(msg, file=sys.stderr))
     m["load_end"] = os.getloadavg()[0]
     text = markdown(m, e2e, series, render, st, runs, time.perf_counter() - start)
+    text = text.replace(PROFILING, docs_markdown(docs) + PROFILING)
     text = text.rstrip("\n") + "\n\n" + watch_bench.markdown(watch_rows)
     Path(args.out).write_text(text)
     print(text)
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": m, "end_to_end": e2e, "scaling": series,
-                                               "rendering": render, "startup": st, "watch": watch_rows}, indent=2) + "\n")
+                                               "rendering": render, "startup": st, "watch": watch_rows,
+                                               "docs_build": docs}, indent=2) + "\n")
     return 0
 
 

@@ -224,3 +224,86 @@ def test_argument_error_is_also_what_python_code_expects():
 def test_the_suite_has_a_hundred_distinct_cases():
     assert len(PARSE_CASES) + len(AFTER_PARSE_IDS) + len(API_CASES) >= 100
     assert len({c for c, _ in PARSE_CASES}) == len(PARSE_CASES)
+
+
+def test_a_huge_input_signature_is_an_inputs_error(run_main, tmp_path):
+    model = tmp_path / "big.py"
+    model.write_text("import tensorflow as tf\nw = tf.Variable(1.0)\n"
+                     "@tf.function(input_signature=[tf.TensorSpec([100000, 100000, 100])])\n"
+                     "def loss(x):\n    return tf.reduce_sum(x) * w\n")
+    code, out, err = run_main("inspect", str(model))
+    assert code == 2, err
+    assert "InputsError" in err and "[100000, 100000, 100]" in err and "example_inputs" in err
+    assert "Traceback" not in err
+
+
+def test_os_exit_at_import_is_reported(run_main, tmp_path):
+    model = tmp_path / "exits.py"
+    model.write_text("import os\nos._exit(0)\n")
+    code, out, err = run_main("inspect", str(model))
+    assert code == 2, err
+    assert "os._exit(0)" in err and "ModelExitError" in err
+    assert "your code only" in err and "gradflow/" not in err  # only the user's frames
+
+
+def test_writing_keeps_the_mode_and_writes_through_links(tmp_path):
+    from gradflow.writing import write_atomic
+
+    target = tmp_path / "report.json"
+    target.write_text("old\n")
+    target.chmod(0o600)
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    write_atomic(str(link), "new\n")
+    assert link.is_symlink() and target.read_text() == "new\n"
+    assert (target.stat().st_mode & 0o777) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "report.json"]
+
+
+def test_a_temp_file_of_a_dead_writer_is_swept(tmp_path):
+    import subprocess
+    import sys
+
+    from gradflow.writing import write_atomic
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".gradflow-{dead.pid}-abc.json"
+    stale.write_text("half")
+    write_atomic(str(tmp_path / "out.json"), "{}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
+
+
+def test_a_raising_py_function_shows_only_the_users_frames(run_main, tmp_path):
+    model = tmp_path / "pyf.py"
+    model.write_text("import tensorflow as tf\n\nw = tf.Variable(1.0)\n\n\ndef body(x):\n"
+                     "    raise ValueError('boom in py_function body')\n\n\n"
+                     "def loss():\n    return tf.py_function(body, [w * 2.0], tf.float32)\n")
+    code, out, err = run_main("inspect", str(model))
+    assert code == 2, err
+    assert "boom in py_function body" in err and 'pyf.py", line 7, in body' in err
+    assert "gradflow/" not in err and "script_ops" not in err and "runpy" not in err
+
+
+def test_exits_after_the_report_despite_the_users_threads(run_cli, tmp_path):
+    model = tmp_path / "threads.py"
+    model.write_text("import threading, time\nimport tensorflow as tf\n\n"
+                     "threading.Thread(target=lambda: time.sleep(10 ** 6)).start()  # not a daemon\n"
+                     "w = tf.Variable(1.0)\n\n\ndef loss():\n    return w * 2.0\n")
+    proc = run_cli("inspect", str(model), "--format", "json", timeout=300)  # the guard, not a timing
+    assert proc.returncode == 0, proc.stderr
+    assert '"flows"' in proc.stdout
+
+
+def test_a_complex_loss_is_noted_and_json_goes_to_dev_stdout(run_cli, tmp_path):
+    import json
+
+    model = tmp_path / "cplx.py"
+    model.write_text("import tensorflow as tf\nw = tf.Variable(1.0)\n\n\ndef loss():\n"
+                     "    return tf.complex(w * 2.0, w)\n")
+    proc = run_cli("inspect", str(model), "--json", "/dev/stdout", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    first, second = proc.stdout.strip().split("\n}\n")[0] + "\n}", proc.stdout.strip().split("\n}\n")[1]
+    report = json.loads(first)
+    assert json.loads(second)["variables"] == report["variables"]  # written twice: --json and --format
+    assert any("the loss is complex (complex64)" in note for note in report["notes"])

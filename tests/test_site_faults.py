@@ -139,3 +139,20 @@ def test_signal_to_parent_writes_what_finished(tmp_path, signum, code):
     assert "b_hangs.py" in index and "Interrupted" in (site / "b_hangs.html").read_text()
     _wait_for(lambda: not _pid_alive(hang_pid), "the hanging worker to go (no orphans)", limit=30)
     assert [p.name for p in site.glob(".gradflow-*")] == [".gradflow-site"]  # no temp file left
+
+
+def test_page_names_unique_stable_and_never_index():
+    from gradflow.site import page_names, renamed_pages
+
+    models = ["m/index.py", "m/a b.py", "m/a-b.py", "m/sub/x.py", "m/sub__x.py", "m/Case.py", "m/case.py",
+              "m/plain.py", "m/.hidden.py", "m/ünï.py"]
+    names = page_names(models)
+    assert len({n.lower() for n in names.values()}) == len(models)
+    assert "index" not in {n.lower() for n in names.values()}
+    assert names["m/plain.py"] == "plain"
+    assert names == page_names(list(reversed(models)))  # the order of the inputs does not matter
+    assert all(n.isascii() and not n.startswith(".") for n in names.values())
+    assert {m for m, _ in renamed_pages(models, names)} == {
+        "m/index.py", "m/a b.py", "m/a-b.py", "m/sub/x.py", "m/sub__x.py", "m/Case.py", "m/case.py"}
+    # A model's name does not depend on unrelated models.
+    assert page_names(["m/plain.py", "m/other.py"])["m/plain.py"] == "plain"

@@ -86,7 +86,7 @@ def _tape_gradients(trace: Any) -> AutodiffResult:
         ) from exc
     try:
         grads = tape.gradient(loss, [r.var for r in refs])
-    except (LookupError, ValueError, TypeError) as exc:
+    except Exception as exc:  # noqa: BLE001 - raised inside TensorFlow's gradient functions: a note
         return AutodiffResult({}, error=f"{type(exc).__name__}: {first_line(exc)}")
     facts = {r.name: GradFacts(True) for r in trace.variables}
     for ref, grad in zip(refs, grads):
@@ -109,7 +109,7 @@ def _tf1_gradients(trace: Any) -> AutodiffResult:
             # As tf.gradients does for a variable: a ref variable's ref tensor, a
             # resource variable's handle (ReadVariableOp passes the gradient to it).
             grads = tf.compat.v1.gradients(trace.loss, [r.var for r in refs])
-        except (LookupError, ValueError, TypeError) as exc:
+        except Exception as exc:  # noqa: BLE001 - e.g. EagerPyFunc's gradient asserts in a GraphDef: a note
             return AutodiffResult({}, error=f"{type(exc).__name__}: {first_line(exc)}")
         if trace.target.origin == "graphdef":
             facts = {r.name: GradFacts(True) for r in trace.variables}

@@ -313,6 +313,7 @@ def load_report(args: argparse.Namespace, progress: "Any" = None) -> "Report":
 def _inspect(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from .render.text import visible
     from .writing import write_atomic
 
     from .baseline import cli_apply, cli_read
@@ -343,7 +344,9 @@ def _inspect(args: argparse.Namespace) -> int:
         from .render.terminal import report_renderable
 
         console = stdout_console()
-        console.print(report_renderable(report, show_all=args.show_all, layers=args.layers))
+        from .render.text import Inert
+
+        console.print(Inert(report_renderable(report, show_all=args.show_all, layers=args.layers)))
     code, accepted = cli_apply(args, report, baseline)
     if args.fail_on:
         matched = [v for v in report.variables if v.trainable and v.status.value in args.fail_on
@@ -353,11 +356,11 @@ def _inspect(args: argparse.Namespace) -> int:
         hits = [v for v in matched if not (args.ignore_expected and v.expected)]
         skipped = [v for v in matched if v not in hits]
         if skipped:
-            names = ", ".join(f"{v.name} ({v.status.value})" for v in skipped)
+            names = visible(", ".join(f"{v.name} ({v.status.value})" for v in skipped))
             Console(stderr=True, highlight=False, soft_wrap=True).print(
                 f"--fail-on ignored expected (--ignore-expected): {names}", markup=False)
         if hits:
-            names = ", ".join(f"{v.name} ({v.status.value})" for v in hits)
+            names = visible(", ".join(f"{v.name} ({v.status.value})" for v in hits))
             Console(stderr=True, highlight=False, soft_wrap=True).print(f"--fail-on matched: {names}", markup=False)
             return 1
     return code
@@ -379,7 +382,9 @@ def _explain(args: argparse.Namespace) -> int:
 
         render_path(report, args.svg, focus=chosen[0].name)
     console = stdout_console(100)
-    console.print(explain_renderable(report, args.variables))
+    from .render.text import Inert
+
+    console.print(Inert(explain_renderable(report, args.variables)))
     return 0
 
 
@@ -454,7 +459,7 @@ def _docs(args: argparse.Namespace) -> int:
             console.print(f"[red]failed[/red] {rich_text(r.path, newlines=False)}: {rich_text(r.error_type)}: "
                           f"{rich_text((r.error.splitlines() or [''])[0])}")
     if site.interrupted:
-        return 128 + site.interrupted
+        return site.interrupted + 128
     return 1 if site.failed else 0
 
 
@@ -462,11 +467,13 @@ def _print_error(exc: BaseException) -> None:
     from rich.console import Console
     from rich.markup import escape
 
+    from .render.text import rich_text
+
     console = Console(stderr=True, highlight=False, soft_wrap=True)
-    console.print(f"[red]{type(exc).__name__}[/red]: {escape(str(exc))}")
+    console.print(f"[red]{type(exc).__name__}[/red]: {rich_text(str(exc))}")
     user_tb = getattr(exc, "user_traceback", None)
     if user_tb:
-        console.print(escape(user_tb), style="dim")
+        console.print(rich_text(user_tb), style="dim")
 
 
 def _print_traceback_if(debug: bool) -> None:
@@ -602,7 +609,7 @@ def _run(args: argparse.Namespace) -> int:
         _print_error(exc)
         return 3
     except Terminated as exc:
-        return 128 + exc.signum
+        return exc.signum + 128  # 143 for SIGTERM
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a gradflow bug: say so, briefly
@@ -610,8 +617,10 @@ def _run(args: argparse.Namespace) -> int:
         from rich.console import Console
         from rich.markup import escape
 
+        from .render.text import visible
+
         Console(stderr=True, highlight=False, soft_wrap=True).print(
-            f"[red]internal error[/red]: {type(exc).__name__}: {escape(str(exc))}\n"
+            f"[red]internal error[/red]: {type(exc).__name__}: {escape(visible(str(exc)))}\n"
             "This is a gradflow bug. Re-run with --debug for the traceback and please report it."
         )
         return 3
@@ -649,5 +658,7 @@ def _train(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(report.to_json() + "\n")
     else:
-        Console(highlight=False).print(train_renderable(report))
+        from .render.text import Inert
+
+        Console(highlight=False).print(Inert(train_renderable(report)))
     return 0

@@ -239,7 +239,7 @@ def _path_lines(exp: Explanation) -> list[Any]:
     if len(exp.paths) <= SHOW_ALL_PATHS:
         for path in exp.paths:
             mark = Text(f"  {'✗' if path.cut else '✓'}", style="red" if path.cut else "green")
-            grid.add_row(mark, chain_text(flow, path.nodes, path.cut, loss))
+            grid.add_row(mark, Text(chain_text(flow, path.nodes, path.cut, loss)))  # data, never markup
         return [grid]
     groups: dict[str | None, list[PathInfo]] = {}
     for path in exp.paths:
@@ -252,7 +252,7 @@ def _path_lines(exp: Explanation) -> list[Any]:
             head = Text(f"  ✓ {len(members)} open, e.g.", style="green")
         else:
             head = Text(f"  ✗ {len(members)} cut at {first.cut.type} ({first.cut.where()}), e.g.", style="red")
-        grid.add_row(head, chain_text(flow, first.nodes, first.cut, loss))
+        grid.add_row(head, Text(chain_text(flow, first.nodes, first.cut, loss)))  # data, never markup
     return [header, grid]
 
 

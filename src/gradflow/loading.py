@@ -452,8 +452,11 @@ def synthesize_from_signature(signature: Any) -> tuple:
 
 
 def synthesize_value(shape: Any, dtype: Any, rng: Any) -> Any:
-    """One array of ``shape``/``dtype``: floats standard normal, ints 0, bools False."""
-    import numpy as np
+    """One array of ``shape``/``dtype``: floats standard normal, ints 0, bools False.
+
+    Raises:
+        InputsError: the array would be too big to allocate (says how big, and how to give smaller inputs).
+    """
     import tensorflow as tf
 
     dtype = tf.as_dtype(dtype)
@@ -461,6 +464,40 @@ def synthesize_value(shape: Any, dtype: Any, rng: Any) -> Any:
         dims: list[int] = [UNKNOWN_DIM]
     else:
         dims = [UNKNOWN_DIM if d is None else int(d) for d in tf.TensorShape(shape).as_list()]
+    _check_synthesis_size(dims, dtype)
+    try:
+        return _synthesize(dims, dtype, rng)
+    except MemoryError:
+        raise _too_big(dims, dtype) from None
+
+
+# Synthesised example inputs larger than this are refused with a message (not a MemoryError).
+MAX_SYNTHESIS_BYTES = 2 ** 31
+
+
+def _too_big(dims: list, dtype: Any) -> InputsError:
+    import math
+
+    size = math.prod(dims) * max(1, dtype.size)
+    shape = "[" + ", ".join(map(str, dims)) + "]"
+    return InputsError(
+        f"synthesising an example input of shape {shape} ({dtype.name}) needs {size / 2 ** 30:.3g} GiB, "
+        f"more than gradflow allocates ({MAX_SYNTHESIS_BYTES / 2 ** 30:.3g} GiB). Give smaller inputs: define "
+        "`example_inputs` in the model file, or use smaller (or None) dimensions in the input_signature."
+    )
+
+
+def _check_synthesis_size(dims: list, dtype: Any) -> None:
+    import math
+
+    if math.prod(dims) * max(1, dtype.size) > MAX_SYNTHESIS_BYTES:
+        raise _too_big(dims, dtype)
+
+
+def _synthesize(dims: list, dtype: Any, rng: Any) -> Any:
+    import numpy as np
+    import tensorflow as tf
+
     if dtype.is_floating or dtype.is_complex:
         return rng.standard_normal(dims).astype(dtype.as_numpy_dtype)
     if dtype.is_bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import re
 import sys
 import sysconfig
 import traceback
@@ -349,5 +350,38 @@ def format_user_traceback(exc: BaseException) -> str:
     if frames:
         lines.append("Traceback (most recent call last, your code only):\n")
         lines.extend(traceback.format_list(frames))
-    lines.extend(traceback.format_exception_only(type(exc), exc))
+    lines.extend(_user_frames_only(line) for line in traceback.format_exception_only(type(exc), exc))
     return "".join(lines).rstrip("\n")
+
+
+_FRAME_LINE = re.compile(r'^\s*File "(?P<file>[^"]+)", line \d+, in ')
+
+
+def _user_frames_only(message: str) -> str:
+    """An exception message with the stack listings TensorFlow embeds in it cut to the user's frames.
+
+    A ``tf.py_function`` whose body raises, or an op failing at run time, carries
+    "defined at" stacks and the body's whole traceback in its message, through
+    runpy, gradflow and TensorFlow: keep the user's frames (and their source
+    lines), drop the others and the blank lines between frames.
+    """
+    if "File \"" not in message:
+        return message
+    out: list[str] = []
+    keeping = True
+    for line in message.splitlines(keepends=True):
+        m = _FRAME_LINE.match(line)
+        if m:
+            keeping = is_user_file(m.group("file"))
+            if keeping:
+                out.append(line)
+            continue
+        if not line.strip():
+            continue
+        if line.startswith(("    ", "\t")) and not line.lstrip().startswith("[["):
+            if keeping:  # a frame's source line (and its ^^^ marker)
+                out.append(line)
+            continue
+        keeping = True
+        out.append(line)
+    return "".join(out)

@@ -301,11 +301,18 @@ def _kind_of(value: Any) -> str:
 
 
 def _loss_shape_notes(out: Any) -> list[str]:
+    notes = []
+    if out.dtype.is_complex:  # accepted, as TensorFlow's autodiff accepts it, but never silently
+        notes.append(
+            f"the loss is complex ({out.dtype.name}); TensorFlow's autodiff differentiates it (the "
+            "gradient of its real part, conjugated), but an optimizer minimises a real number: "
+            "return tf.math.real(...), tf.abs(...) or a squared magnitude if that is the loss"
+        )
     shape = out.shape
     if shape.rank == 0:
-        return []
+        return notes
     dims = "unknown" if shape.rank is None else str(shape.as_list())
-    return [
+    return notes + [
         f"the loss is not a scalar (shape {dims}); like TensorFlow's autodiff, gradflow "
         "differentiates its sum"
     ]

@@ -71,12 +71,11 @@ def resolve_output(path: str) -> tuple[str, bool]:
     regular file (``/dev/stdout``, a named pipe) is written directly, not
     replaced.
     """
-    real = os.path.realpath(path) if os.path.islink(path) else path
-    if os.path.exists(real) and not os.path.isfile(real):
-        if os.path.isdir(real):
+    if os.path.exists(path) and not os.path.isfile(path):  # both follow links
+        if os.path.isdir(path):
             raise RenderError(f"cannot write {path}: it is a folder. Give a file name.")
-        return real, False
-    return real, True
+        return path, False
+    return (os.path.realpath(path) if os.path.islink(path) else path), True
 
 
 def write_atomic(path: str, data: str | bytes) -> None:

@@ -23,6 +23,7 @@ from ..analysis.reach import backward_search, reached
 from ..errors import ArgumentError, RenderError, UsageError
 from ..schema import Status, shape_text
 from .overview import is_library_cut, overview
+from .text import visible as _visible
 from .theme import (
     CLUSTER_COLOUR,
     CLUSTER_TEXT_COLOUR,
@@ -75,14 +76,14 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # -- escaping ----------------------------------------------------------------
 def html_text(text: Any) -> str:
     """``text`` as the content of a Graphviz HTML-like label: data, never markup."""
-    text = _CONTROL.sub("\N{REPLACEMENT CHARACTER}", str(text)).replace("\n", " ").replace("\t", " ")
+    text = _visible(str(text).replace("\n", " ").replace("\t", " "))
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace('"', "&quot;").replace("'", "&#39;"))
 
 
 def esc_string(lines: Iterable[Any]) -> str:
     """Lines of user text as one Graphviz escString (``tooltip``): backslashes are literal."""
-    parts = [_CONTROL.sub("\N{REPLACEMENT CHARACTER}", str(line)).replace("\\", "\\\\").replace("\n", " ")
+    parts = [_visible(str(line).replace("\n", " ")).replace("\\", "\\\\")
              for line in lines]
     return graphviz.nohtml("\\n".join(parts))
 

@@ -191,6 +191,10 @@ _TITLE = re.compile(r'(<g id="(gf_[a-z]_[0-9a-f]{12})" class="(?:node|edge|clust
 
 
 def xml_text(text: str) -> str:
+    """Text for an XML element: control and bidi characters made visible (XML forbids most controls)."""
+    from .text import visible
+
+    text = visible(text, newlines=True)
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace('"', "&quot;").replace("'", "&#39;"))
 

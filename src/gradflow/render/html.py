@@ -27,6 +27,7 @@ from ..errors import RenderError
 from ..schema import NO_NUMERIC_CHECK, SCHEMA, Status, shape_text
 from ..version import __version__
 from .overview import decisive_blocker, layer_of, overview, param_count
+from .text import visible
 from .theme import STATUS_FONT_COLOURS, STATUS_ORDER, STATUS_STYLES, style_of
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ _STATUS_RANK = {s: i for i, s in enumerate(STATUS_ORDER)}  # sorting by status: 
 
 def esc(text: Any) -> str:
     """Text (or an attribute value) as HTML: data, never markup."""
-    return html.escape(str(text), quote=True)
+    return html.escape(visible(text, newlines=True), quote=True)
 
 
 def _shape(shape: Any) -> str:

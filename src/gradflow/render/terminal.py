@@ -18,13 +18,13 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Sequence
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
-from rich.markup import escape
 from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
 from ..schema import NO_NUMERIC_CHECK, Status, shape_text
 from .overview import decisive_blocker, is_library_cut, layer_rows, overview
+from .text import rich_text as _rich_text
 from .theme import style_of
 
 if TYPE_CHECKING:
@@ -39,6 +39,11 @@ PROBLEM_LIMIT = 40
 FIX_LIMIT = 20
 DEFAULT_WIDTH = 120  # piped output with no COLUMNS
 MIN_WHY = 40  # narrower than this, ``why`` folds under its row
+
+
+def escape(text: str) -> str:
+    """A user string for rich markup, on one line, control and bidi characters made visible."""
+    return _rich_text(text, newlines=False)
 
 
 def _shape(shape: tuple | None) -> str:
@@ -295,7 +300,7 @@ def _tracking(report: "Report") -> list[RenderableType]:
         parts.append(Text(title, style="bold yellow"))
         for v in variables:
             where = f"created at {v.created_at}" if v.created_at else "creation site not recorded"
-            parts.append(Text(f"  {v.name}  ({where})"))
+            parts.append(Text(visible(f"  {v.name}  ({where})")))
     return parts
 
 

@@ -17,7 +17,7 @@ import math
 import re
 import unicodedata
 
-__all__ = ["visible", "html_text", "markdown_text", "markdown_code", "rich_text", "number"]
+__all__ = ["visible", "html_text", "markdown_text", "markdown_code", "rich_text", "Inert", "number"]
 
 # Bidi embeddings, overrides and isolates, the directional marks, and the
 # invisible format characters that can hide or reorder text.
@@ -138,3 +138,24 @@ def number(value: float | None) -> str:
     if value == 0:
         return "0"
     return f"{value:.3g}"
+
+
+class Inert:
+    """A rich renderable shown with every control and bidi character made visible.
+
+    The last line of defence for terminal output: whatever a renderer put in
+    its text, no raw escape sequence or direction override reaches the
+    terminal (rich's own styling is added after, and stays).
+    """
+
+    def __init__(self, renderable: object) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console, options):  # noqa: ANN001 - rich's protocol
+        from rich.segment import Segment
+
+        for seg in console.render(self.renderable, options):
+            if seg.control or _SAFE.match(seg.text):
+                yield seg
+            else:
+                yield Segment(visible(seg.text, newlines=True), seg.style, seg.control)
