@@ -589,13 +589,19 @@ def main(argv: list[str] | None = None) -> int:
     render = rendering(runs, args.quick)
     print("start-up...", file=sys.stderr)
     st = startup(max(runs, 5))
+    print("watch overhead...", file=sys.stderr)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import watch_bench
+
+    watch_rows = watch_bench.measure(log=lambda msg: print(msg, file=sys.stderr))
     m["load_end"] = os.getloadavg()[0]
     text = markdown(m, e2e, series, render, st, runs, time.perf_counter() - start)
+    text = text.rstrip("\n") + "\n\n" + watch_bench.markdown(watch_rows)
     Path(args.out).write_text(text)
     print(text)
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": m, "end_to_end": e2e, "scaling": series,
-                                               "rendering": render, "startup": st}, indent=2) + "\n")
+                                               "rendering": render, "startup": st, "watch": watch_rows}, indent=2) + "\n")
     return 0
 
 

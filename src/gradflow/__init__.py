@@ -56,18 +56,34 @@ def train(*args, **kwargs):  # noqa: D103 - documented in training.train
     return _train(*args, **kwargs)
 
 
+def watch(*args, **kwargs):  # noqa: D103 - documented in watching.watch
+    from .watching import watch as _watch
+
+    return _watch(*args, **kwargs)
+
+
+def __getattr__(name):  # gradflow.keras imports Keras: only when asked for
+    if name == "keras":
+        import importlib
+
+        return importlib.import_module(".keras", __name__)
+    raise AttributeError(f"module 'gradflow' has no attribute {name!r}")
+
+
 from .api import inspect as _api_inspect, inspect_file as _api_inspect_file  # noqa: E402
 from .training import train as _training_train  # noqa: E402
 
 inspect.__doc__ = _api_inspect.__doc__
 inspect_file.__doc__ = _api_inspect_file.__doc__
 train.__doc__ = _training_train.__doc__
+watch.__doc__ = __import__("gradflow.watching", fromlist=["watch"]).watch.__doc__
 
 __all__ = [
     "__version__",
     "inspect",
     "inspect_file",
     "train",
+    "watch",
     "Report",
     "Status",
     "Blocker",

@@ -189,9 +189,35 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--fail-on", metavar="KIND[,KIND]", default="regression",
                    help="exit 1 when a change of these kinds is found: regression, improvement, cut-added, "
                         "cut-removed, added, removed, or none (default: regression)")
-    f.add_argument("--render-timeout", type=float, default=60.0, metavar="SECONDS",
+    f.add_argument("--render-timeout", type=_positive_seconds("--render-timeout"), default=60.0, metavar="SECONDS",
                    help="stop Graphviz layout after this long (default: 60)")
     f.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors")
+
+    r = sub.add_parser(
+        "run",
+        help="run a training script unmodified and report every gradient it computes",
+        description=(
+            "Run SCRIPT as __main__ with its own arguments and intercept every gradient computation "
+            "(tape.gradient, tf.gradients, model.fit, TF1 optimizers, eager or inside tf.function). "
+            "Each gradient site (file, line, sources) is reported once; by default the script is "
+            "stopped after the first step in which every site has been analysed."
+        ),
+    )
+    r.add_argument("script", metavar="SCRIPT.py", help="the training script, run as __main__")
+    r.add_argument("script_args", metavar="ARGS", nargs=argparse.REMAINDER, help="the script's own arguments")
+    r.add_argument("--steps", type=_positive_int("--steps"), default=None, metavar="N",
+                   help="analyse the first N gradient sites, then stop (default: every site of the first step)")
+    r.add_argument("--no-stop", action="store_true", help="let the script run to its end")
+    r.add_argument("--timeout", type=_positive_seconds("--timeout"), default=600.0, metavar="SECONDS",
+                   help="give up when no gradient is computed within SECONDS (default: 600)")
+    r.add_argument("--format", choices=("text", "json"), default="text",
+                   help="stdout format (default: text; json prints one gradflow.run/1 object, the script's "
+                        "own output going to stderr)")
+    r.add_argument("--json", metavar="OUT", dest="json_out", help="also write the gradflow.run/1 JSON to OUT")
+    r.add_argument("--html", metavar="OUT", dest="html_out", help="write one HTML page with every site's report")
+    r.add_argument("--fail-on", metavar="STATUS[,STATUS]", type=_status_list, default=(),
+                   help="exit 1 when a trainable variable of any site has one of these statuses")
+    r.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors")
 
     d = sub.add_parser("docs", help="build a static site (HTML or Markdown) with one page per model file",
                        description="Analyse every model file under PATHS (files, folders, globs), each in its "
@@ -576,6 +602,10 @@ def _run(args: argparse.Namespace) -> int:
         _refuse_writing_over_the_model(args)
         if args.command == "docs":
             return _docs(args)
+        if args.command == "run":
+            from .runner import cli_run
+
+            return cli_run(args)
         with exit_guard(f"the model file {getattr(args, 'file', '')}"):
             return _run_model_command(args)
     except UserError as exc:
