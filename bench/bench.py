@@ -266,6 +266,26 @@ gradflow's analysis time on DenseNet121 (32x32, `weights=None`, 5,954 ops), prof
     per edge);
   - `gc.freeze()` of the traced model during the analysis: full collections triggered by the
     analysis' allocations walked the whole TensorFlow object graph (about 0.35 s).
+
+### The static mode (`inspect --static`), first measurements
+
+DenseNet121 (32x32, `weights=None`), `bench.end_to_end` alone, plain TensorFlow, the full mode
+and the static mode interleaved in one run, each run a fresh process, medians. Both runs were
+made on a machine shared with other jobs (load average 8 to 13 on 2 cores), which inflates
+every time (the plain script took 71 to 78 s instead of about 25 s on an idle machine) and
+TensorFlow's autodiff most; the end-to-end table above, from `make bench`, has the current
+numbers.
+
+| run | plain TF (s) | full (s) | full / plain | static (s) | static / plain |
+|---|---:|---:|---:|---:|---:|
+| 2 runs, before skipping the interpreter's teardown | 77.87 | 116.77 | 1.50x | 54.26 | 0.70x |
+| 3 runs, `os._exit` once the report is written | 70.92 | 94.79 | 1.34x | 44.29 | **0.62x** |
+
+What the static mode still pays (its own stage timings on that machine): importing TensorFlow
+and gradflow (networkx about 0.8 s of it), running the model file (Keras builds DenseNet121:
+load 5 to 9 s), tracing (7 to 14 s) and the analysis (1 to 2 s). The plain script pays the
+same import, load and trace, plus the gradient; the goal of 0.5x needs the trace and the
+imports cheaper still, or an idle machine to show it.
 """
 
 
