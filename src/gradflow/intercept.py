@@ -564,9 +564,8 @@ class Interceptor:
             for t, tid in zip(inputs, ins):
                 if tid not in me._produced and tid not in me._unknown:
                     me._unknown.add(tid)
-                    ptr = _buffer(t)
-                    if ptr is not None:
-                        me._unknown_ptrs[tid] = ptr
+                    if hasattr(t, "_numpy"):
+                        me._unknown_ptrs[tid] = t  # compared with the sources' values at the gradient call
             outs = tuple((_tid(t), getattr(t, "dtype", None)) for t in (outputs or ()))
             me._produced.update(tid for tid, _ in outs)
             me._records.append((op_type, ins, outs, traceback.extract_stack()[:-2]))
@@ -591,6 +590,21 @@ class Interceptor:
         self._unknown_ptrs = {}
         self._tapes = {}
         self._recording_tapes.clear()
+
+
+def _same_value(t: Any, var: Any) -> bool:
+    """Whether ``t`` is (by its buffer, else by its value) a read of ``var``."""
+    import numpy as np
+
+    try:
+        if t.dtype != var.dtype or t.shape != var.shape:
+            return False
+        a, b = t._numpy(), var.value()._numpy()
+        if a.size and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]:
+            return True
+        return bool(np.array_equal(a, b))
+    except Exception:  # noqa: BLE001
+        return False
 
 
 def _flat_results(result: Any, flat_sources: list) -> list:
@@ -845,14 +859,9 @@ def eager_report(site: Site, target: Any, sources: list, names: list, results: l
         seen, frontier_cuts, reaches = set(), [], False
         starts = {start_id} | set((reads or {}).get(start_id, ()))
         if _is_variable(var) and unknown:
-            # Reads TensorFlow ran in C never reach the op callbacks; on the CPU their
-            # value shares the variable's buffer.
-            try:
-                ptr = _buffer(var.value())
-            except Exception:  # noqa: BLE001
-                ptr = None
-            if ptr is not None:
-                starts |= {tid for tid, p in unknown.items() if p == ptr}
+            # Reads TensorFlow ran in C never reach the op callbacks: a tensor no
+            # recorded op made, equal to the variable, stands for such a read.
+            starts |= {tid for tid, t in unknown.items() if _same_value(t, var)}
         stack = [i for sid in starts for i in consumers.get(sid, []) if i in to_target]
         while stack:
             i = stack.pop()
