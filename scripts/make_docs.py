@@ -33,7 +33,7 @@ PICTURES = [
     ("densenet.svg", "examples/densenet.py", [],
      "DenseNet121 (keras.applications, weights=None), collapsed automatically"),
     ("densenet_focus.svg", "examples/densenet.py", ["--focus", "conv5_block16_2_conv/kernel"],
-     "one DenseNet121 kernel's paths to the loss, fully expanded (--focus)"),
+     "one DenseNet121 kernel's paths to the loss, its own layers expanded (--focus)"),
 ]
 
 

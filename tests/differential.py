@@ -12,6 +12,11 @@ Agreement rule, per variable:
     oracle gradient holding NaN/Inf   => "nonfinite"
     oracle gradient otherwise         => "flows"
 
+gradflow's static mode (``inspect --static``: no autodiff, no numeric check) runs
+on every file too, in its own process, and must give the same None / not-None
+verdicts: oracle None <=> {blocked, disconnected}, any tensor => "flows"
+(:func:`compare_static`).
+
 This is a helper module, not a test module: it defines no tests.
 """
 
@@ -60,9 +65,9 @@ def _start_oracle(rel: str) -> subprocess.Popen:
     )
 
 
-def _start_gradflow(rel: str) -> subprocess.Popen:
+def _start_gradflow(rel: str, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "gradflow", "inspect", rel, "--format", "json"],
+        [sys.executable, "-m", "gradflow", "inspect", rel, "--format", "json", *extra],
         cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
@@ -183,6 +188,22 @@ def compare(oracle: dict, report: dict) -> list[str]:
     return problems
 
 
+def static_oracle(oracle: dict) -> dict:
+    """The oracle's answers as the static mode must read them: any tensor is "flows"."""
+    flows = {"none": False, "all_zero": False, "finite": True}
+    return {name: (answer if answer["none"] else flows) for name, answer in oracle.items()}
+
+
+def compare_static(oracle: dict, report: dict) -> list[str]:
+    """Disagreements of a static report (``inspect --static``) with TensorFlow's None / not-None."""
+    problems = []
+    if report.get("mode") != "static" or report.get("numeric_check") is not False:
+        problems.append(f"  static report says mode={report.get('mode')!r} "
+                        f"numeric_check={report.get('numeric_check')!r}")
+    return problems + [p.replace("gradflow:", "gradflow --static:")
+                       for p in compare(static_oracle(oracle), report)]
+
+
 def check_blockers(report: dict, allow_null_location: bool = False) -> list[str]:
     """Every blocked variable names its cuts: each blocker has a `type` and a line.
 
@@ -225,7 +246,10 @@ def check_blockers(report: dict, allow_null_location: bool = False) -> list[str]
 # ---------------------------------------------------------------------------
 @dataclass
 class Run:
-    """Both answers for one model file, and how long each subprocess took (wall s)."""
+    """Both answers for one model file, and how long each subprocess took (wall s).
+
+    ``static``: gradflow's static-mode report on the same file.
+    """
 
     rel: str
     oracle: dict
@@ -233,6 +257,7 @@ class Run:
     oracle_s: float
     gradflow_s: float
     problems: list = field(default_factory=list)
+    static: dict | None = None
 
 
 def _communicate_timed(proc: subprocess.Popen, started: float, box: dict) -> None:
@@ -255,9 +280,10 @@ def run_differential(rel: str, allow_null_location: bool = False) -> Run:
     whose ``problems`` lists every disagreement (empty when all agree).
     ``allow_null_location`` is passed to :func:`check_blockers`.
     """
-    boxes = {"oracle": {}, "gradflow": {}}
+    boxes = {"oracle": {}, "gradflow": {}, "static": {}}
     started = time.perf_counter()
-    procs = {"oracle": _start_oracle(rel), "gradflow": _start_gradflow(rel)}
+    procs = {"oracle": _start_oracle(rel), "gradflow": _start_gradflow(rel),
+             "static": _start_gradflow(rel, "--static")}
     threads = [
         threading.Thread(target=_communicate_timed, args=(procs[k], started, boxes[k]), daemon=True)
         for k in procs
@@ -278,9 +304,13 @@ def run_differential(rel: str, allow_null_location: bool = False) -> Run:
     g, o = boxes["gradflow"], boxes["oracle"]
     report = parse_gradflow(g["rc"], g["out"], g["err"], rel)
     oracle = parse_oracle(o["rc"], o["out"], o["err"], rel)
+    st = boxes["static"]
+    static = parse_gradflow(st["rc"], st["out"], st["err"], rel + " (--static)")
     assert oracle, f"oracle found no variables in {rel}"
     return Run(rel, oracle, report, boxes["oracle"]["seconds"], boxes["gradflow"]["seconds"],
-               compare(oracle, report) + check_blockers(report, allow_null_location))
+               compare(oracle, report) + check_blockers(report, allow_null_location)
+               + compare_static(oracle, static) + check_blockers(static, allow_null_location),
+               static=static)
 
 
 def assert_agrees(rel: str, allow_null_location: bool = False) -> Run:

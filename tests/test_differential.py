@@ -24,7 +24,7 @@ import pytest
 
 from differential import (  # noqa: F401  (re-exported: the harness used to live here)
     ALL_STATUSES, MARKER, NONE_STATUSES, ORACLE, REPO, TESTS, TIMEOUT,
-    assert_agrees, check_blockers, compare, expected_statuses,
+    assert_agrees, check_blockers, compare, compare_static, expected_statuses,
 )
 
 CORPUS = TESTS / "corpus"
@@ -108,3 +108,15 @@ def test_check_blockers():
     assert check_blockers({"variables": [_entry("v", "blocked")]})
     no_line = {"variables": [_entry("v", "blocked", [{"type": "Round", "location": None}])]}
     assert check_blockers(no_line)
+
+
+def test_compare_static_reads_any_tensor_as_flows():
+    oracle = {"a": _FLOW, "b": _NONE, "d": _ZERO, "e": _NAN}
+    static = {"mode": "static", "numeric_check": False, "variables": [
+        _entry("a", "flows"), _entry("b", "blocked"), _entry("d", "flows"), _entry("e", "flows")]}
+    assert compare_static(oracle, static) == []
+    wrong = dict(static, variables=[_entry("a", "flows"), _entry("b", "flows"),
+                                    _entry("d", "zero"), _entry("e", "flows")])
+    problems = compare_static(oracle, wrong)
+    assert any("'b'" in p for p in problems) and any("'d'" in p for p in problems)
+    assert compare_static(oracle, dict(static, mode="full"))

@@ -283,3 +283,58 @@ class TestHostilePage:
         assert "<script>alert(1)</script>" in svg_text
         assert not [e for e in browser.events if e["method"] == "Page.javascriptDialogOpening"]
         assert browser.requests() == [pages["hostile"].resolve().as_uri()]
+
+
+class TestInteractions:
+    def test_filter_matches_only_the_rows_own_text(self, browser, pages):
+        browser.open(pages["canonical"])
+        # w1's path runs past the StopGradient of w2 and w3; its row must not match that op's name.
+        browser.type_into("#gf-filter", "blocked")
+        assert visible_rows(browser) == ["w2", "w3"]
+        browser.clear("#gf-filter")
+
+    def test_columns_sort(self, browser, pages):
+        browser.open(pages["canonical"])
+        browser.click("#gf-variables th:nth-child(7)")  # status: worst first
+        assert visible_rows(browser) == ["w2", "w3", "w1"]
+        browser.click("#gf-variables th:nth-child(7)")
+        assert visible_rows(browser) == ["w1", "w2", "w3"]
+        browser.click("#gf-variables th:nth-child(1)")
+        assert visible_rows(browser) == ["w1", "w2", "w3"]
+        browser.click("#gf-variables th:nth-child(1)")
+        assert visible_rows(browser) == ["w3", "w2", "w1"]
+
+    def test_click_a_row_highlights_its_node(self, browser, pages):
+        browser.open(pages["canonical"])
+        browser.click("#gf-variables tbody tr:nth-child(2) td")
+        highlighted = browser.js("Array.from(document.querySelectorAll('#gf-graph .gf-hl > title'))"
+                                 ".map(t => t.textContent.split('\\n')[0])")
+        assert highlighted == ["variable w2"]
+
+    def test_problems_come_first_with_fixes(self, browser, pages):
+        browser.open(pages["canonical"])
+        verdict = browser.js("document.querySelector('.gf-verdict').textContent")
+        assert verdict == "✓ 1 of 3 trainable variables learn; 2 frozen on purpose"
+        text = browser.js("document.querySelector('header').textContent")
+        assert "cut you wrote: tf.stop_gradient at examples/stop_gradient.py:14" in text
+        fixes = browser.js("Array.from(document.querySelectorAll('#gf-variables .gf-fix')).map(e => e.textContent)")
+        assert fixes and all(f.startswith("fix: intended? remove tf.stop_gradient") for f in fixes)
+
+    @pytest.mark.parametrize("scheme", ["light", "dark"])
+    def test_screenshot_in_both_colour_schemes(self, browser, pages, scheme):
+        browser.call("Emulation.setEmulatedMedia", session=True,
+                     features=[{"name": "prefers-color-scheme", "value": scheme}])
+        try:
+            browser.open(pages["canonical"])
+            background = browser.js("getComputedStyle(document.body).backgroundColor")
+            png = browser.screenshot()
+        finally:
+            browser.call("Emulation.setEmulatedMedia", session=True, features=[])
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / f"canonical-{scheme}.png").write_bytes(png)
+        image = Image.open(io.BytesIO(png)).convert("L")
+        corner = image.getpixel((4, 4))  # the page itself; the graph keeps its white paper
+        if scheme == "dark":
+            assert background == "rgb(18, 18, 18)" and corner < 40
+        else:
+            assert background in ("rgba(0, 0, 0, 0)", "rgb(255, 255, 255)") and corner > 215

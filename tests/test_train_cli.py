@@ -63,15 +63,21 @@ class TestCommandLine:
         assert "1 disagreement with inspect" in out
 
     @pytest.mark.parametrize("argv, words", [
-        (["--steps", "0"], "--steps must be a whole number of at least 1"),
-        (["--steps", "-3"], "--steps"),
-        (["--lr", "0"], "--lr must be a positive finite number"),
-        (["--plot", "traj.gif"], "use a file name ending in .svg, .png or .pdf"),
+        (["--steps", "0"], "argument --steps: '0': give a whole number, 1 or more"),
+        (["--steps", "-3"], "argument --steps: '-3'"),
+        (["--lr", "0"], "argument --lr: '0'"),
     ])
-    def test_bad_options_exit_2(self, capsys, argv, words):
-        assert main(["train", CANONICAL, *argv]) == 2
+    def test_bad_option_values_exit_2_where_parsed(self, capsys, argv, words):
+        with pytest.raises(SystemExit) as exc:
+            main(["train", CANONICAL, *argv])
+        assert exc.value.code == 2
         err = capsys.readouterr().err
-        assert "TrainOptionsError" in err and words in err
+        assert words in err and "Traceback" not in err
+
+    def test_a_bad_plot_suffix_exits_2(self, capsys):
+        assert main(["train", CANONICAL, "--plot", "traj.gif"]) == 2
+        err = capsys.readouterr().err
+        assert "TrainOptionsError" in err and "use a file name ending in .svg, .png or .pdf" in err
 
     def test_a_batch_that_does_not_fit_exits_2(self, capsys):
         assert main(["train", case("bad_batch"), "--steps", "3"]) == 2
@@ -179,3 +185,13 @@ class TestPlots:
         fig = layer_figure(short_canonical)
         texts = [t.get_text() for t in fig.axes[0].texts]
         assert texts == ["no gradient", "no gradient"]  # w2 and w3
+
+
+def test_value_panel_shows_trainable_float_variables_only():
+    """A Dropout seed state (int, ~1e8) or BatchNorm statistics would flatten every weight to a line."""
+    run = train_file(case("keras_batches"), steps=2)
+    fig = trajectory_figure(run)
+    drawn = {line.get_gid().split(":")[1] for line in fig.axes[0].lines if line.get_gid().startswith("values:")}
+    expected = {v.name.replace("/", "_") for v in run.variables if v.trainable and v.dtype.startswith("float")}
+    assert drawn == expected and not any("moving" in n for n in drawn)
+    assert any(not v.trainable for v in run.variables)  # the BatchNorm statistics were left out

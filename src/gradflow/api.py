@@ -7,6 +7,7 @@ match the report's ``timings`` keys.
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 import time
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -14,6 +15,7 @@ from typing import Any, Iterator
 from .errors import AnalysisMismatch
 from .formats import load_model
 from .loading import Target, forget_autograph_conversions, python_target, tf_state_guard
+from .progress import stage
 from .report import Report
 
 __all__ = ["inspect", "inspect_file", "run_target"]
@@ -78,7 +80,8 @@ def _check_name_arguments(**names: Any) -> None:
 
 
 def inspect_file(path: str, *, target: str | None = None, inputs: str | None = None,
-                 function: str | None = None, loss: str | None = None, strict: bool = False) -> Report:
+                 function: str | None = None, loss: str | None = None, strict: bool = False,
+                 static: bool = False, progress: Any = None) -> Report:
     """Inspect a model file, as ``gradflow inspect FILE`` does.
 
     Args:
@@ -95,6 +98,11 @@ def inspect_file(path: str, *, target: str | None = None, inputs: str | None = N
             (``--loss``). The graph is analysed without running it.
         strict: raise :class:`AnalysisMismatch` when the graph analysis disagrees
             with TensorFlow (always a gradflow bug) instead of noting it.
+        static: skip TensorFlow's autodiff and the numeric check; the verdicts
+            come from the graph and TensorFlow's gradient registry alone
+            (``flows`` then means "a gradient exists"; ``report.mode == "static"``).
+        progress: called with each stage's text ("loading", "tracing"...), for
+            a progress line; gradflow itself prints nothing.
 
     Returns:
         The report.
@@ -113,6 +121,7 @@ def inspect_file(path: str, *, target: str | None = None, inputs: str | None = N
     path = _check_path_argument(path)
     _check_name_arguments(target=target, inputs=inputs, function=function, loss=loss)
     timings = {"load_s": 0.0, "trace_s": 0.0, "analysis_s": 0.0, "autodiff_s": 0.0, "render_s": 0.0}
+    stage(progress, "loading")
     with tf_state_guard():
         with _timed(timings, "load_s"):
             import tensorflow as tf
@@ -122,11 +131,12 @@ def inspect_file(path: str, *, target: str | None = None, inputs: str | None = N
             tf.compat.v1.reset_default_graph()
             forget_autograph_conversions()
             tgt = load_model(path, target=target, inputs=inputs, function=function, loss=loss)
-        return run_target(tgt, strict=strict, timings=timings)
+        return run_target(tgt, strict=strict, timings=timings, static=static, progress=progress)
 
 
 def inspect(target: Any, *example_args: Any, variables: Any = None, feed_dict: dict | None = None,
-            name: str | None = None, strict: bool = False, **example_kwargs: Any) -> Report:
+            name: str | None = None, strict: bool = False, static: bool = False, progress: Any = None,
+            **example_kwargs: Any) -> Report:
     """Inspect a loss from Python: a function, a compiled Keras model or a TF1 loss tensor.
 
     Args:
@@ -139,6 +149,8 @@ def inspect(target: Any, *example_args: Any, variables: Any = None, feed_dict: d
         feed_dict: placeholder -> value, for a TF1 tensor.
         name: how the report names the target.
         strict: raise :class:`AnalysisMismatch` on a disagreement with TensorFlow.
+        static: skip TensorFlow's autodiff and the numeric check (see :func:`inspect_file`).
+        progress: called with each stage's text, as for :func:`inspect_file`.
         **example_kwargs: keyword example inputs.
 
     Returns:
@@ -156,7 +168,7 @@ def inspect(target: Any, *example_args: Any, variables: Any = None, feed_dict: d
         with _timed(timings, "load_s"):
             tgt = python_target(target, example_args, example_kwargs, variables=variables,
                                 feed_dict=feed_dict, name=name)
-        return run_target(tgt, strict=strict, timings=timings)
+        return run_target(tgt, strict=strict, timings=timings, static=static, progress=progress)
 
 
 def _forget_locations(flow: Any) -> None:
@@ -170,20 +182,27 @@ def _forget_locations(flow: Any) -> None:
         data["location"] = None
 
 
+# What a static report says in its notes (and what ``--static`` promises).
+STATIC_NOTE = ("static mode: TensorFlow's autodiff did not run; the verdicts come from the graph and "
+               "TensorFlow's gradient registry (flows means a gradient exists; zero and nonfinite are not checked)")
+
+
 def run_target(target: Target, *, strict: bool = False, timings: dict | None = None,
-               traced: Any = None) -> Report:
+               traced: Any = None, static: bool = False, progress: Any = None) -> Report:
     """Trace, analyse and differentiate one :class:`Target` into a report.
 
     ``traced``: the target's :class:`~gradflow.tracing.Trace` when the caller
     already made it (``gradflow train``); it must not have been differentiated yet.
+    ``static``: skip the autodiff stage (see :func:`inspect_file`).
     """
-    from .autodiff import compute_gradients
+    from .autodiff import AutodiffResult, compute_gradients
     from .cuts import annotate_cuts
     from .flowgraph import build_flowgraph
     from .tracing import trace
     from .verdict import stop_gradient_reports, variable_reports
 
     timings = timings if timings is not None else {}
+    stage(progress, "tracing")
     with _timed(timings, "trace_s"):
         tr = traced if traced is not None else trace(target)
     with _collector_off_the_trace() as set_aside_new_objects:
@@ -191,14 +210,29 @@ def run_target(target: Target, *, strict: bool = False, timings: dict | None = N
             flow, ops = build_flowgraph(tr)
             if target.origin != "python":
                 _forget_locations(flow)
+        stage(progress, f"traced {flow.G.number_of_nodes()} ops; " + (
+            "static mode: no autodiff" if static else f"TensorFlow autodiff over {len(tr.variables)} variables"))
         with _timed(timings, "autodiff_s"):
-            grads = compute_gradients(tr)
-            set_aside_new_objects()
+            if static:  # no gradient: decide() takes the graph's prediction for every variable
+                grads = AutodiffResult({}, numeric=False)
+            else:
+                grads = compute_gradients(tr)
+                set_aside_new_objects()
+        stage(progress, "analysis")
         with _timed(timings, "analysis_s"):
             annotate_cuts(flow, ops)
             variables, mismatches = variable_reports(tr.variables, flow, grads)
             stop_gradients = stop_gradient_reports(flow)
+    owners = {r.name: (r.layer, r.layer_class) for r in tr.variables if getattr(r, "layer", None)}
+    if owners:  # the layer view's owners, found while tracing
+        variables = tuple(replace(v, layer=owners[v.name][0], layer_class=owners[v.name][1])
+                          if v.name in owners and v.layer is None else v for v in variables)
     notes = list(tr.notes)
+    if static:
+        notes.append(STATIC_NOTE)
+        if flow.probe_errors:
+            notes.append(f"{len(flow.probe_errors)} op(s) whose gradient function could not be probed "
+                         "are assumed to pass the gradient (the full mode's autodiff would decide)")
     if grads.error:
         notes.append(
             f"TensorFlow's autodiff raised {grads.error}; the verdicts come from the graph "
@@ -223,6 +257,7 @@ def run_target(target: Target, *, strict: bool = False, timings: dict | None = N
         notes=tuple(notes),
         numeric=grads.numeric and grads.error is None,
         mismatches=mismatches,
+        mode="static" if static else "full",
         timings=timings,
         flow=flow,
     )

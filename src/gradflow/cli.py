@@ -12,7 +12,7 @@ import argparse
 import contextlib
 import os
 import sys
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from . import __version__
 from .errors import GradflowError, RenderError, UsageError, UserError
@@ -112,7 +112,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ignore-expected", action="store_true",
                    help="--fail-on skips variables whose status is expected (non-trainable, or frozen on "
                         "purpose by your own tf.stop_gradient)")
-    p.add_argument("--all", action="store_true", dest="show_all", help="list every variable even in large models")
+    p.add_argument("--all", action="store_true", dest="show_all",
+                   help="list every variable and every StopGradient, even in large models")
+    p.add_argument("--layers", action="store_true",
+                   help="add the layer view: variables grouped by owning layer, with class, parameters and status")
+    p.add_argument("--baseline", metavar="FILE",
+                   help="accept the state recorded in FILE (a gradflow.baseline/1 file): exit 1 only on a change "
+                        "for the worse (a regression, a new trainable variable that does not learn)")
+    p.add_argument("--update-baseline", action="store_true",
+                   help="(re)write the --baseline FILE from this report instead of checking it")
+    p.add_argument("--static", action="store_true",
+                   help="skip TensorFlow's autodiff and the numeric check: verdicts from the graph and TensorFlow's "
+                        "gradient registry alone (flows = a gradient exists; zero and nonfinite are not checked); faster")
     _add_graph_arguments(p)
     p.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors; fail on any disagreement with TensorFlow")
 
@@ -152,6 +163,36 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--json", metavar="OUT", dest="json_out", help="also write the JSON result to OUT")
     t.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors")
 
+    f = sub.add_parser(
+        "diff",
+        help="compare gradient flow between two versions of a model (for pull requests)",
+        description=(
+            "Compare BEFORE and AFTER, each a model file (inspected on the spot) or a saved JSON report, "
+            "variable by variable: regressions (a trainable variable stopped receiving gradient) with the "
+            "decisive cut and its line, improvements, added and removed tf.stop_gradient cuts, partially "
+            "blocked variables, added and removed variables. Exit 1 on a regression (see --fail-on)."
+        ),
+    )
+    f.add_argument("before", metavar="BEFORE", help="the old version: a model file or a gradflow.report/1 JSON")
+    f.add_argument("after", metavar="AFTER", help="the new version: a model file or a gradflow.report/1 JSON")
+    f.add_argument("--target", metavar="NAME", help="for model files: the attribute to inspect (as for inspect)")
+    f.add_argument("--inputs", metavar="NAME", help="for model files: the attribute holding example inputs")
+    f.add_argument("--static", action="store_true", help="inspect model files in static mode (as for inspect)")
+    f.add_argument("--format", choices=("text", "markdown", "json"), default="text",
+                   help="stdout format: text, markdown (a pull-request comment) or json (gradflow.diff/1); "
+                        "default: text")
+    f.add_argument("--json", metavar="OUT", dest="json_out", help="also write the gradflow.diff/1 JSON to OUT")
+    f.add_argument("--markdown", metavar="OUT", dest="markdown_out", help="also write the Markdown to OUT")
+    f.add_argument("--svg", metavar="OUT", help="draw the changed variables and cuts, highlighted, as SVG")
+    f.add_argument("-o", "--output", metavar="OUT", action="append", default=[],
+                   help="draw the picture in the format its suffix names (.svg, .png, .pdf, .dot); repeatable")
+    f.add_argument("--fail-on", metavar="KIND[,KIND]", default="regression",
+                   help="exit 1 when a change of these kinds is found: regression, improvement, cut-added, "
+                        "cut-removed, added, removed, or none (default: regression)")
+    f.add_argument("--render-timeout", type=_positive_seconds("--render-timeout"), default=60.0, metavar="SECONDS",
+                   help="stop Graphviz layout after this long (default: 60)")
+    f.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors")
+
     r = sub.add_parser(
         "run",
         help="run a training script unmodified and report every gradient it computes",
@@ -164,10 +205,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("script", metavar="SCRIPT.py", help="the training script, run as __main__")
     r.add_argument("script_args", metavar="ARGS", nargs=argparse.REMAINDER, help="the script's own arguments")
-    r.add_argument("--steps", type=int, default=None, metavar="N",
+    r.add_argument("--steps", type=_positive_int("--steps"), default=None, metavar="N",
                    help="analyse the first N gradient sites, then stop (default: every site of the first step)")
     r.add_argument("--no-stop", action="store_true", help="let the script run to its end")
-    r.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
+    r.add_argument("--timeout", type=_positive_seconds("--timeout"), default=600.0, metavar="SECONDS",
                    help="give up when no gradient is computed within SECONDS (default: 600)")
     r.add_argument("--format", choices=("text", "json"), default="text",
                    help="stdout format (default: text; json prints one gradflow.run/1 object, the script's "
@@ -181,13 +222,18 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("docs", help="build a static site (HTML or Markdown) with one page per model file",
                        description="Analyse every model file under PATHS (files, folders, globs), each in its "
                                    "own process, and write one page per model plus an index to SITE.")
-    d.add_argument("paths", nargs="+", metavar="PATH", help="model files, folders (searched recursively) or globs")
+    d.add_argument("paths", nargs="*", metavar="PATH", help="model files, folders (searched recursively) or globs")
     d.add_argument("-o", "--output", metavar="SITE", required=True, help="the folder to write the site into")
     d.add_argument("--format", choices=("html", "markdown"), default="html", help="page format (default: html)")
     d.add_argument("-j", "--jobs", type=_positive_int("-j/--jobs"), default=None, metavar="N",
                    help="worker processes (default: CPU count)")
     d.add_argument("--timeout", type=_positive_seconds("--timeout"), default=None, metavar="SECONDS",
                    help="stop a model that takes longer than this; its page says it timed out (default: 600)")
+    d.add_argument("--shard", metavar="K/N", default=None,
+                   help="build only part K of N (for a CI matrix): its pages and a part file, no index")
+    d.add_argument("--merge", metavar="PART", nargs="+", default=None,
+                   help="join the part folders of shards 1..N into the site -o SITE (byte-identical to an "
+                        "unsharded build); no PATH")
     d.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors")
     return parser
 
@@ -261,7 +307,7 @@ def _after_import_quiet() -> None:
         pass
 
 
-def _load_report(args: argparse.Namespace) -> "Report":
+def _load_report(args: argparse.Namespace, progress: "Any" = None) -> "Report":
     """Inspect the model the arguments name (inspect and explain alike)."""
     from .api import inspect_file
     from .formats import check_options
@@ -274,7 +320,8 @@ def _load_report(args: argparse.Namespace) -> "Report":
         import tensorflow  # noqa: F401  (imported here so its start-up noise goes to stderr)
 
         _after_import_quiet()
-        return inspect_file(args.file, **model, strict=args.debug)
+        return inspect_file(args.file, **model, strict=args.debug, static=getattr(args, "static", False),
+                            progress=progress)
 
 
 def _inspect(args: argparse.Namespace) -> int:
@@ -282,27 +329,39 @@ def _inspect(args: argparse.Namespace) -> int:
 
     from .writing import write_atomic
 
-    requests = _graph_requests(args)  # bad arguments fail before TensorFlow loads
-    report = _load_report(args)
-    if requests:
-        from .render.files import GraphOptions, write_outputs
+    from .baseline import cli_apply, cli_read
+    from .progress import StageLine
 
-        options = GraphOptions(view=args.view, collapse=args.collapse, focus=args.focus,
-                               timeout=args.render_timeout)
-        write_outputs(report, requests, options)
+    requests = _graph_requests(args)  # bad arguments fail before TensorFlow loads
+    baseline = cli_read(args)
+    written: list[str] = []
+    with StageLine(enabled=args.format != "json") as line:
+        report = _load_report(args, progress=line)
+        if requests:
+            from .render.files import GraphOptions, write_outputs
+
+            line("rendering")
+            options = GraphOptions(view=args.view, collapse=args.collapse, focus=args.focus,
+                                   timeout=args.render_timeout)
+            write_outputs(report, requests, options)
+            written += [path for path, _ in requests]
     if args.json_out:
         write_atomic(args.json_out, report.to_json() + "\n")
+        written.append(args.json_out)
+    if line.active:
+        for path in written:
+            Console(stderr=True, highlight=False, soft_wrap=True).print(f"wrote {path}", markup=False)
     if args.format == "json":
         sys.stdout.write(report.to_json() + "\n")
     else:
         from .render.terminal import report_renderable
 
-        console = Console(highlight=False)
-        if not console.is_terminal:
-            console = Console(highlight=False, width=120)
-        console.print(report_renderable(report, show_all=args.show_all))
+        console = stdout_console()
+        console.print(report_renderable(report, show_all=args.show_all, layers=args.layers))
+    code, accepted = cli_apply(args, report, baseline)
     if args.fail_on:
-        matched = [v for v in report.variables if v.trainable and v.status.value in args.fail_on]
+        matched = [v for v in report.variables if v.trainable and v.status.value in args.fail_on
+                   and accepted.get(v.name) != v.status.value]  # a baseline accepts its recorded status
         # The contract: --fail-on matches every trainable variable; skipping the
         # benign ones is the user's explicit choice.
         hits = [v for v in matched if not (args.ignore_expected and v.expected)]
@@ -315,7 +374,7 @@ def _inspect(args: argparse.Namespace) -> int:
             names = ", ".join(f"{v.name} ({v.status.value})" for v in hits)
             Console(stderr=True, highlight=False, soft_wrap=True).print(f"--fail-on matched: {names}", markup=False)
             return 1
-    return 0
+    return code
 
 
 def _explain(args: argparse.Namespace) -> int:
@@ -332,11 +391,21 @@ def _explain(args: argparse.Namespace) -> int:
         from .render.files import render_path
 
         render_path(report, args.svg, focus=chosen[0].name)
-    console = Console(highlight=False)
-    if not console.is_terminal:
-        console = Console(highlight=False, width=100)
+    console = stdout_console(100)
     console.print(explain_renderable(report, args.variables))
     return 0
+
+
+def stdout_console(default_width: int = 120) -> "Any":
+    """The console for stdout: the terminal's width, else ``COLUMNS``, else ``default_width``."""
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        columns = os.environ.get("COLUMNS", "")
+        width = int(columns) if columns.isdigit() and int(columns) > 0 else default_width
+        console = Console(highlight=False, width=width)
+    return console
 
 
 def _docs(args: argparse.Namespace) -> int:
@@ -346,7 +415,21 @@ def _docs(args: argparse.Namespace) -> int:
 
     from .render.text import rich_text
     from .site import DEFAULT_TIMEOUT, build_site, check_output_dir, find_models
+    import functools
 
+    from .sharding import build_part, merge_parts, parse_shard
+
+    if args.merge is not None:
+        if args.paths or args.shard:
+            raise UsageError("--merge PART... takes no PATH and no --shard: it joins parts already built.")
+        site = merge_parts(args.merge, args.output)
+        Console(stderr=True, highlight=False, soft_wrap=True).print(
+            f"merged {len(args.merge)} parts: {len(site.results)} models, {len(site.failed)} failed; "
+            f"{len(site.written)} files written, {len(site.unchanged)} unchanged", markup=False)
+        return 1 if site.failed else 0
+    if not args.paths:
+        raise UsageError("gradflow docs needs model files, folders or globs (PATH...), or --merge PART...")
+    shard = parse_shard(args.shard) if args.shard else None
     total = len(find_models(args.paths))
     check_output_dir(args.output)  # a bad -o fails before any model is analysed
     console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -361,9 +444,12 @@ def _docs(args: argparse.Namespace) -> int:
             bar.console.print(f"{mark} {rich_text(model, newlines=False)}")
             bar.advance(task)
 
-        site = build_site(args.paths, args.output, fmt=args.format, jobs=args.jobs,
+        build = functools.partial(build_part, shard=shard) if shard else build_site
+        site = build(args.paths, args.output, fmt=args.format, jobs=args.jobs,
                           timeout=args.timeout or DEFAULT_TIMEOUT, on_event=on_event)
     index = "index.md" if args.format == "markdown" else "index.html"
+    if shard:  # a part has no index: its part file is what --merge reads
+        from .sharding import PART_FILE as index
     for model, stem in site.renamed:
         console.print(f"page name collision: {rich_text(model, newlines=False)} is written as "
                       f"{rich_text(stem)}{'.md' if args.format == 'markdown' else '.html'}")
@@ -423,7 +509,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             signal.signal(signal.SIGTERM, previous_handler)
     _exit_despite_user_threads(threads_before, code)
+    if args.command in ("inspect", "diff") and _is_main_program():
+        _skip_teardown(code)
     return code
+
+
+def _skip_teardown(code: int) -> None:
+    """End the process now: everything is written, and tearing down TensorFlow's graphs and
+    the traced model at interpreter exit costs seconds on a large model (a good part of what
+    ``--static`` saves). Only when gradflow is the program, never inside a caller's process."""
+    import logging
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _terminate_on_sigterm():
@@ -471,6 +571,10 @@ def _run_model_command(args: argparse.Namespace) -> int:
         return cli_train(args)
     if args.command == "explain":
         return _explain(args)
+    if args.command == "diff":
+        from .diff import cli_diff
+
+        return cli_diff(args)
     return _inspect(args)
 
 

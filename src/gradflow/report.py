@@ -151,14 +151,6 @@ class Report:
 
         return notebook_html(self)
 
-    def _repr_svg_(self) -> str | None:
-        from .errors import RenderError
-
-        try:
-            return self.to_svg()
-        except RenderError:  # no Graphviz: the HTML view says how to install it
-            return None
-
     def explain(self, name: str) -> Any:
         """One variable's status and why, path by path, as a rich renderable.
 
@@ -177,3 +169,12 @@ class Report:
         from .render.terminal import render_text
 
         return render_text(self)
+
+    def __repr__(self) -> str:
+        """The headline and the problems, a few lines (never the whole dataclass)."""
+        from .render.terminal import short_text
+
+        return short_text(self)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(repr(self))

@@ -26,6 +26,8 @@ class Location:
     line: int
 
     def __str__(self) -> str:
+        if self.file.startswith("cell ["):  # a Jupyter cell (see sources.notebook_cell)
+            return f"{self.file}, line {self.line}"
         return f"{self.file}:{self.line}"
 
     def to_dict(self) -> dict:

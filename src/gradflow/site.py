@@ -42,6 +42,7 @@ from typing import Callable, Iterable, Sequence
 from .errors import NoModelsError, UsageError, UserError
 from .render.text import html_text as _esc
 from .render.text import markdown_code, markdown_text, visible
+from .render.overview import overview
 
 __all__ = ["find_models", "build_site", "check_output_dir", "page_names", "SiteResult", "PageResult",
            "DEFAULT_TIMEOUT"]
@@ -181,11 +182,48 @@ class PageResult:
     summary: dict = field(default_factory=dict)
     trainable: int = 0
     headline: str = ""
+    problems: dict = field(default_factory=dict)  # unexpected problems by status: what badges count
     page: str = ""            # the HTML page or the Markdown text
     svg: str = ""             # markdown: the graph beside the page
     error_type: str = ""
     error: str = ""
     user_traceback: str = ""
+
+
+def _markdown_problems(report, cell, code) -> list[str]:
+    """Problems first: the loss, the variables that do not learn with their cut and fix, the cuts the
+    user wrote, and one line counting what is expected."""
+    from .render.overview import decisive_blocker
+
+    ov = overview(report)
+    lines = []
+    if ov.loss_problem:
+        lines.append(f"- {cell(ov.loss_problem)}")
+    for v in ov.problems[:40]:
+        b = decisive_blocker(v)
+        cut = f" · {cell(b.type)} at {code(b.where())}" if b is not None else ""
+        fix = f" · fix: {cell(b.fix)}" if b is not None and b.fix else ""
+        lines.append(f"- {code(v.name)}: {cell(v.status.value)}{cut} · {cell(v.why)}{fix}")
+    for sg in ov.user_cuts:
+        shields = ", ".join(code(n) for n in sg.shields)
+        lines.append(f"- cut you wrote: tf.stop_gradient at {code(sg.location or sg.op)}"
+                     + (f" · every path of {shields}" if shields else ""))
+    if lines:
+        lines.append("")
+    if ov.expected_line:
+        lines += [f"expected: {cell(ov.expected_line)}", ""]
+    return lines
+
+
+def _problem_counts(report) -> dict:
+    """Unexpected problems by status (a non-finite loss as ``nonfinite``): what a site badge counts."""
+    ov = overview(report)
+    counts: dict = {}
+    for v in ov.problems:
+        counts[v.status.value] = counts.get(v.status.value, 0) + 1
+    if ov.loss_problem and not counts.get("nonfinite"):
+        counts["nonfinite"] = 1
+    return counts
 
 
 def _markdown(report, svg_name: str) -> str:
@@ -194,8 +232,9 @@ def _markdown(report, svg_name: str) -> str:
     lines = [f"# {markdown_text(report.target)} in {markdown_code(report.source)}", "",
              f"target {markdown_code(report.target)} ({markdown_text(report.kind)}); "
              f"inputs: {markdown_text(report.inputs)}", "",
-             f"**{markdown_text(report.headline())}**", "",
-             " · ".join(f"{k}: {n}" for k, n in report.summary.items() if n), ""]
+             f"**{markdown_text(overview(report).headline)}**", ""]
+    lines += _markdown_problems(report, cell, code)
+    lines += [" · ".join(f"{k}: {n}" for k, n in report.summary.items() if n), ""]
     lines += [f"> note: {cell(n)}" for n in report.notes]
     lines += ["", f"![gradient-flow graph]({svg_name})", "", "## Variables", "",
               "| variable | shape | dtype | trainable | status | grad norm | why |",
@@ -308,7 +347,8 @@ def analyse(path: str, fmt: str, stem: str) -> PageResult:
 
             report = inspect_file(path)
             res = PageResult(path=path, ok=True, target=report.target, kind=report.kind,
-                             summary=dict(report.summary), headline=report.headline(),
+                             summary=dict(report.summary), headline=overview(report).headline,
+                             problems=_problem_counts(report),
                              trainable=sum(v.trainable for v in report.variables))
             if fmt == "markdown":
                 from .render.files import render_svg
@@ -379,8 +419,9 @@ def _badges(res: PageResult) -> str:
     from .render.theme import style_of
     from .report import Status
 
-    pills = [f'<span class="gf-pill gf-s-{s}">{res.summary[s]} {_esc(style_of(Status(s)).label)}</span>'
-             for s in PROBLEM_STATUSES if res.summary.get(s)]
+    # Only problems nobody meant: BatchNorm statistics and frozen teachers are no badge.
+    pills = [f'<span class="gf-pill gf-s-{s}">{res.problems[s]} {_esc(style_of(Status(s)).label)}</span>'
+             for s in PROBLEM_STATUSES if res.problems.get(s)]
     return "".join(pills) or '<span class="gf-ok">no problems</span>'
 
 
@@ -413,7 +454,7 @@ def index_markdown(results: Sequence[PageResult], names: dict[str, str]) -> str:
     for r in results:
         link = f"[{markdown_text(r.path)}]({names[r.path]}.md)"
         if r.ok:
-            probs = ", ".join(f"{r.summary[s]} {s}" for s in PROBLEM_STATUSES if r.summary.get(s)) or "none"
+            probs = ", ".join(f"{r.problems[s]} {s}" for s in PROBLEM_STATUSES if r.problems.get(s)) or "none"
             lines.append(f"| {link} | {markdown_code(r.target, table=True)} ({markdown_text(r.kind)}) | "
                          + " | ".join(str(r.summary.get(s, 0)) for s in STATUSES) + f" | {probs} |")
         else:
@@ -550,7 +591,14 @@ def build_site(paths: Sequence[str], out_dir: str, *, fmt: str = "html", jobs: i
     names = page_names(models)
     jobs = jobs or os.cpu_count() or 1
     results, interrupted = analyse_models(models, names, fmt, jobs=jobs, timeout=timeout, on_event=on_event)
-    os.makedirs(out_dir, exist_ok=True)
+    written, unchanged, removed = write_site(out_dir, results, names, fmt)
+    return SiteResult(results=results, written=written, unchanged=unchanged, removed=removed,
+                      renamed=renamed_pages(models, names), interrupted=interrupted)
+
+
+def site_files(results: Sequence[PageResult], names: dict[str, str], fmt: str, *,
+               index: bool = True) -> list[tuple[str, str]]:
+    """(file name, content) of every page of ``results``, then the index (unless ``index=False``)."""
     files: list[tuple[str, str]] = []
     for r in results:
         stem = names[r.path]
@@ -560,15 +608,27 @@ def build_site(paths: Sequence[str], out_dir: str, *, fmt: str = "html", jobs: i
             files.append((stem + ".md", r.page if r.ok else error_markdown(r)))
         else:
             files.append((stem + ".html", r.page if r.ok else error_page(r)))
-    files.append(("index.md", index_markdown(results, names)) if fmt == "markdown"
-                 else ("index.html", index_html(results, names)))
+    if index:
+        files.append(("index.md", index_markdown(results, names)) if fmt == "markdown"
+                     else ("index.html", index_html(results, names)))
+    return files
+
+
+def write_site(out_dir: str, results: Sequence[PageResult], names: dict[str, str],
+               fmt: str) -> tuple[list[str], list[str], list[str]]:
+    """Write the pages and the index of ``results``; returns (written, unchanged, removed) paths.
+
+    Shared by a whole build and by ``gradflow docs --merge`` (:mod:`gradflow.sharding`),
+    so that a merged site is byte-identical to an unsharded one.
+    """
+    os.makedirs(out_dir, exist_ok=True)
+    files = site_files(results, names, fmt)
     written, unchanged = [], []
     for name, data in files:
         path = os.path.join(out_dir, name)
         (written if write_if_changed(path, data) else unchanged).append(path)
     removed = _remove_stale_pages(out_dir, {name for name, _ in files})
-    return SiteResult(results=results, written=written, unchanged=unchanged, removed=removed,
-                      renamed=renamed_pages(models, names), interrupted=interrupted)
+    return written, unchanged, removed
 
 
 MANIFEST = ".gradflow-site"

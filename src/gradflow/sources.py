@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import sys
 import sysconfig
 import traceback
 from typing import Callable, Iterable
@@ -77,6 +78,19 @@ def is_user_file(filename: str) -> bool:
     return True
 
 
+def notebook_cell(filename: str) -> str | None:
+    """``cell [3]`` for the temporary file IPython compiled a notebook cell into, else None."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return None
+    try:
+        shell = ipython.get_ipython()
+        number = shell.compile._filename_map.get(filename) if shell is not None else None
+    except Exception:  # noqa: BLE001 - another IPython, or none running
+        return None
+    return f"cell [{number}]" if isinstance(number, int) else None
+
+
 class LocationResolver:
     """Turns frame filenames into :class:`Location` paths, as the user gave them.
 
@@ -92,6 +106,9 @@ class LocationResolver:
 
     @functools.lru_cache(maxsize=4096)
     def display_path(self, filename: str) -> str:
+        cell = notebook_cell(filename)
+        if cell is not None:
+            return cell
         real = os.path.realpath(filename)
         if self._source_real and real == self._source_real:
             return self._source

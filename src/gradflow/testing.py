@@ -24,6 +24,7 @@ tests a ``gradflow`` fixture: ``gradflow.assert_gradients(...)``,
 from __future__ import annotations
 
 import fnmatch
+import os
 from typing import TYPE_CHECKING, Any, Iterable
 
 if TYPE_CHECKING:
@@ -102,6 +103,8 @@ def assert_gradients(target: Any, *args: Any,
                      disconnected: str | Iterable[str] | None = None,
                      zero: str | Iterable[str] | None = None,
                      nonfinite: str | Iterable[str] | None = None,
+                     baseline: str | os.PathLike | None = None,
+                     update_baseline: bool | None = None,
                      **kwargs: Any) -> "Report":
     """Inspect ``target`` and assert the named variables have the given statuses.
 
@@ -113,6 +116,13 @@ def assert_gradients(target: Any, *args: Any,
             A :class:`~gradflow.report.Report` is checked as it is.
         flows, blocked, disconnected, zero, nonfinite: variable names or glob
             patterns expected to have that status. Variables not named are not checked.
+        baseline: a ``gradflow.baseline/1`` file (see :mod:`gradflow.baseline`):
+            the recorded state is accepted, and the assertion fails only on a
+            change for the worse (a regression, a new trainable variable that
+            does not learn). A missing file fails, saying how to record it.
+        update_baseline: (re)write ``baseline`` from this report instead of
+            checking it; default: the environment variable
+            ``GRADFLOW_UPDATE_BASELINE=1`` (or pytest's ``--gradflow-update-baseline``).
 
     Returns:
         The report, for further checks.
@@ -122,8 +132,6 @@ def assert_gradients(target: Any, *args: Any,
             pattern matches no variable; the message explains each one.
     """
     __tracebackhide__ = True
-    import os
-
     from .report import Report
 
     expected = {"flows": _as_list(flows), "blocked": _as_list(blocked),
@@ -143,9 +151,32 @@ def assert_gradients(target: Any, *args: Any,
 
         report = inspect(target, *args, **kwargs)
     problems = check_report(report, expected)
+    if baseline is not None:
+        problems += _baseline_problems(report, baseline, update_baseline)
     if problems:
         raise AssertionError(_format_failure(report, problems))
     return report
+
+
+def updating_baselines() -> bool:
+    """Whether baselines are to be rewritten (``GRADFLOW_UPDATE_BASELINE=1``)."""
+    return os.environ.get("GRADFLOW_UPDATE_BASELINE", "").strip().lower() in ("1", "true", "yes")
+
+
+def _baseline_problems(report: "Report", baseline: str | os.PathLike, update: bool | None) -> list[str]:
+    from .baseline import check_baseline, read_baseline, write_baseline
+    from .errors import UsageError
+
+    path = os.fspath(baseline)
+    if update if update is not None else updating_baselines():
+        write_baseline(path, report.to_dict())
+        return []
+    try:
+        recorded = read_baseline(path)
+    except UsageError as exc:
+        return [f"{exc} (from a test: update_baseline=True, or GRADFLOW_UPDATE_BASELINE=1)"]
+    check = check_baseline(report.to_dict(), recorded, baseline_name=path, report_name=report.source or report.target)
+    return [f"against the baseline {path}: {line}" for line in check.message().splitlines()]
 
 
 class GradflowFixture:

@@ -43,6 +43,8 @@ class VariableRef:
         created_at: the user's line that created it (a ``Location``), or None.
         tracked: whether the model or module owning the loss lists it among its
             trainable variables (None when no model or module owns the loss).
+        layer, layer_class: the Keras layer (its ``.path``) or ``tf.Module`` that
+            owns it, and that owner's class name; None when no owner was found.
     """
 
     name: str
@@ -54,6 +56,8 @@ class VariableRef:
     replica_ops: tuple[str, ...] = ()
     created_at: Any = None
     tracked: bool | None = None
+    layer: str | None = None
+    layer_class: str | None = None
 
 
 @dataclass
@@ -136,6 +140,7 @@ def _trace_function(target: Target) -> Trace:
         refs.append(ref)
     _name_uniquely(refs)
     _mark_tracking(target, refs)
+    _mark_layers(target, refs)
     return Trace(target=target, graph=graph, loss=loss, variables=refs, concrete=concrete,
                  call_args=args, call_kwargs=kwargs, notes=notes)
 
@@ -352,6 +357,7 @@ def _tf1_refs(target: Target, graph: Any) -> list[VariableRef]:
         refs.append(_make_ref(display, var, var.op.name if getattr(var, "graph", None) is graph else None))
     _name_uniquely(refs)
     _mark_tracking(target, refs)
+    _mark_layers(target, refs)
     return refs
 
 
@@ -591,6 +597,55 @@ def _mark_tracking(target: Target, refs: list[VariableRef]) -> None:
             continue
     for ref in refs:
         ref.tracked = id(ref.var) in tracked
+
+
+def _sublayers(owner: Any) -> list:
+    """The owner and every layer or module inside it."""
+    if _is_keras_layer(owner):
+        try:
+            return list(owner._flatten_layers(include_self=True, recursive=True))
+        except Exception:  # noqa: BLE001 - a Keras without _flatten_layers: the owner alone
+            return [owner]
+    try:
+        return [owner] + list(owner.submodules)
+    except Exception:  # noqa: BLE001
+        return [owner]
+
+
+def _own_variables(layer: Any) -> list:
+    """The tf.Variables a layer or module holds, its RNG seed states included."""
+    try:
+        found = list(layer.weights) if _is_keras_layer(layer) else list(layer.variables)
+    except Exception:  # noqa: BLE001 - a half-built layer
+        found = []
+    for gen in getattr(layer, "_seed_generators", None) or ():
+        state = getattr(gen, "state", None)
+        if state is not None:
+            found.append(state)
+    return [v for v in (as_tf_variable(w) for w in found) if v is not None]
+
+
+def _mark_layers(target: Target, refs: list[VariableRef]) -> None:
+    """Fill each ref's ``layer`` and ``layer_class``: the smallest layer or module holding it."""
+    owners = _owners(target)
+    if target.kind == "keras" and target.obj not in owners:
+        owners = [target.obj] + owners
+    best: dict[int, tuple[int, str, str]] = {}
+    for owner in owners:
+        for layer in _sublayers(owner):
+            own = _own_variables(layer)
+            if not own:
+                continue
+            path = getattr(layer, "path", None)
+            name = path if isinstance(path, str) and path else getattr(layer, "name", None) or type(layer).__name__
+            for var in own:
+                key = id(var)
+                if key not in best or len(own) < best[key][0]:
+                    best[key] = (len(own), str(name), type(layer).__name__)
+    for ref in refs:
+        hit = best.get(id(ref.var))
+        if hit is not None:
+            ref.layer, ref.layer_class = hit[1], hit[2]
 
 
 def _name_uniquely(refs: list[VariableRef]) -> None:

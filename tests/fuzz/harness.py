@@ -3,7 +3,8 @@
 ``check_source(source, folder)`` writes the file, asks ``tests/oracle.py``'s
 ``tf_answer`` for TensorFlow's verdict, runs ``gradflow.inspect_file(path,
 strict=True)`` and returns the disagreements (empty when they agree), with the
-same agreement rule as tests/test_differential.py, plus: every ``blocked``
+same agreement rule as tests/test_differential.py (and runs the static mode,
+``inspect_file(path, static=True)``, against TensorFlow's None / not-None), plus: every ``blocked``
 trainable variable names at least one blocker with a type and a location in the
 generated file.
 
@@ -33,7 +34,7 @@ if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
 from oracle import tf_answer  # noqa: E402
-from differential import check_blockers, compare  # noqa: E402
+from differential import check_blockers, compare, compare_static  # noqa: E402
 
 CI_EXAMPLES = 150
 # No explain phase: after a failure it traces every line of every shrink step
@@ -161,6 +162,13 @@ def check_path(path: Path) -> list[str]:
                 f"  oracle (TensorFlow): {oracle}"]
     problems = compare(oracle, report) + check_blockers(report)
     problems += check_blocked_located(report, path, len(source.splitlines()))
+    # The static mode (no autodiff) must give TensorFlow's None / not-None verdicts too.
+    try:
+        static = gradflow.inspect_file(str(path), static=True).to_dict()
+    except Exception as exc:
+        return problems + [f"  gradflow --static raised {type(exc).__name__}: {exc}\n{traceback.format_exc()}"]
+    problems += compare_static(oracle, static) + check_blockers(static)
+    problems += check_blocked_located(static, path, len(source.splitlines()))
     return problems
 
 

@@ -90,10 +90,11 @@ def open_ancestors(G: nx.MultiDiGraph, target: Hashable) -> set:
     return backward_search(G, target, edge_ok=lambda d: d["open"])
 
 
-def reached(G: nx.MultiDiGraph, sources) -> set:
+def reached(G: nx.MultiDiGraph, sources, *, edge_ok=None, node_ok=None) -> set:
     """The sources and every node reachable from any of them, in one search.
 
-    Mirrors ``gradients_util._MarkReachedOps``, over all edges.
+    Mirrors ``gradients_util._MarkReachedOps``, over all edges (or only those
+    with ``edge_ok(data)``, into nodes with ``node_ok(n)``).
 
     Examples:
         >>> G = nx.MultiDiGraph([("w1", "a"), ("w2", "b"), ("a", "loss"), ("c", "loss")])
@@ -104,9 +105,13 @@ def reached(G: nx.MultiDiGraph, sources) -> set:
     frontier = list(seen)
     while frontier:
         node = frontier.pop()
-        for succ in G._succ[node]:
-            if succ not in seen:
+        for succ, keyed in G._succ[node].items():
+            if succ in seen:
+                continue
+            if node_ok is not None and not node_ok(succ):
+                continue
+            if edge_ok is None or any(edge_ok(d) for d in keyed.values()):
                 seen.add(succ)
                 frontier.append(succ)
-    # Invariant: seen holds every node with a path from some source.
+    # Invariant: seen holds every allowed node with an allowed path from some source.
     return seen

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import math
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -18,23 +19,25 @@ from typing import TYPE_CHECKING, Any, Iterable
 import graphviz
 
 from ..cuts import is_stop_gradient_op
+from ..analysis.reach import backward_search, reached
 from ..errors import ArgumentError, RenderError, UsageError
 from ..report import Status
+from .overview import is_library_cut, overview
 from .theme import (
     CLUSTER_COLOUR,
     CLUSTER_TEXT_COLOUR,
     CUT_COLOUR,
-    CUT_TINT,
     FAINT_COLOUR,
     FAINT_TEXT_COLOUR,
     FORWARD_COLOUR,
     GRAPH_FONT,
-    LOSS_COLOUR,
     STATUS_FONT_COLOURS,
     STATUS_ORDER,
     STATUS_TINTS,
     TEXT_COLOUR,
+    node_style,
     style_of,
+    variable_style,
 )
 
 if TYPE_CHECKING:
@@ -259,38 +262,17 @@ def _variable_node(report: "Report", v: "VariableReport") -> str | None:
     return None
 
 
-# -- reachability (one pass each, so a 10k-node graph stays fast) ------------
-def _reach(adj: Any, sources: Iterable[str], *, open_only: bool = False) -> set:
-    """Every node reachable from ``sources`` (included) over ``adj`` (``G.succ`` or ``G.pred``)."""
-    seen = set(sources)
-    stack = list(seen)
-    while stack:
-        n = stack.pop()
-        for m, keyed in adj[n].items():
-            if m in seen:
-                continue
-            if open_only and not any(d.get("open") for d in keyed.values()):
-                continue
-            seen.add(m)
-            stack.append(m)
-    return seen
+# -- reachability (analysis/reach.py's searches) -----------------------------
+def _is_open(d: dict) -> bool:
+    return bool(d.get("open"))
 
 
 def _path_ranks(G: Any, sources_by_rank: list[list[str]], allowed: set) -> dict[str, int]:
     """For each node in ``allowed``: the best-ranked variable whose gradient flows through it."""
     rank: dict[str, int] = {}
     for r, sources in enumerate(sources_by_rank):
-        stack = [s for s in sources if s not in rank]
-        for s in stack:
-            rank[s] = r
-        while stack:
-            n = stack.pop()
-            for m, keyed in G.succ[n].items():
-                if m in rank or m not in allowed:
-                    continue
-                if any(d.get("open") for d in keyed.values()):
-                    rank[m] = r
-                    stack.append(m)
+        for n in reached(G, sources, edge_ok=_is_open, node_ok=allowed.__contains__):
+            rank.setdefault(n, r)
     return rank
 
 
@@ -323,6 +305,13 @@ class _Builder:
                 self.by_node.setdefault(node, []).append(v)
         # Cuts that shield a variable entirely (not the partial cuts of a variable that still learns).
         self.blocker_ops = {b.op for v in report.variables if v.status is Status.BLOCKED for b in v.blockers}
+        # Cuts that stop a trainable variable which is not meant to stop: never drawn quietly.
+        self.problem_ops = {b.op for v in report.variables
+                            if v.trainable and v.status is not Status.FLOWS and v.expected is not True
+                            for b in v.blockers if not is_library_cut(b.op, b.origin)}
+        self.layer_names = {part for v in report.variables if v.layer for part in v.layer.split("/")}
+        self.origins = {sg.op: sg.origin for sg in report.stop_gradients}
+        self.origins.update({b.op: b.origin for v in report.variables for b in v.blockers if b.origin})
 
     # -- classification ------------------------------------------------------
     def classify(self) -> None:
@@ -334,11 +323,12 @@ class _Builder:
             self.by_node = {n: [v for v in vs if v.name in names] for n, vs in self.by_node.items()}
             self.by_node = {n: vs for n, vs in self.by_node.items() if vs}
         sources = list(self.by_node)
-        self.D = _reach(G.succ, sources)
-        self.A = _reach(G.pred, [self.loss])
-        self.R = _reach(G.pred, [self.loss], open_only=True)
-        self.F = _reach(G.succ, sources, open_only=True)
+        self.D = reached(G, sources)
+        self.A = backward_search(G, self.loss) | {self.loss}
+        self.R = backward_search(G, self.loss, edge_ok=_is_open) | {self.loss}
+        self.F = reached(G, sources, edge_ok=_is_open)
         self.onpath = self.D & self.A
+        self.D_train = reached(G, [n for n, vs in self.by_node.items() if any(v.trainable for v in vs)])
         by_rank: list[list[str]] = [[] for _ in _PATH_RANK]
         for node, vs in self.by_node.items():
             best = min((_PATH_RANK.index(v.status) for v in vs if v.status in _PATH_RANK), default=None)
@@ -382,6 +372,30 @@ class _Builder:
                     ))
         self.edges = edges
         self.cut_nodes = {e.v for e in edges if e.cls == CUT}
+        self.cut_from: dict[str, set] = {}
+        for e in edges:
+            if e.cls == CUT:
+                self.cut_from.setdefault(e.v, set()).add(e.u)
+
+    def layer_label(self, component: str, depth: int) -> str:
+        """A scope's label, named as the table names its layer: ``bn1`` for the traced ``bn1_1``."""
+        label = _component_label(component)
+        if label in self.layer_names:
+            return label
+        m = re.match(r"(.+)_\d+\Z", label)
+        if m and (m.group(1) in self.layer_names or (depth == 0 and self.report.kind == "keras")):
+            return m.group(1)
+        return label
+
+    def quiet_cut(self, n: str) -> bool:
+        """A cut by design: library internals (BatchNorm moments, Dropout's RNG) or one on the
+        paths of non-trainable variables only. Drawn grey, never red."""
+        if n in self.problem_ops:
+            return False
+        if n not in self.D_train or is_library_cut(n, self.origins.get(n)):
+            return True
+        # Cut only on inputs that no trainable variable reaches (Dropout's mask from its seed state).
+        return all(u not in self.D_train for u in self.cut_from.get(n, ()))
 
     def node_kind(self, n: str) -> str:
         data = self.G.nodes[n]
@@ -390,6 +404,8 @@ class _Builder:
         if n in self.by_node:
             return "variable"
         if n in self.cut_nodes:
+            if self.quiet_cut(n):
+                return "quiet_cut"
             return "stop_gradient" if is_stop_gradient_op(data.get("type")) else "cut"
         if data.get("role") == "input":
             return "input"
@@ -493,16 +509,23 @@ class _Builder:
         n_total = len(self.order) + len(self.extra_vars)
         self.total = n_total
         self.note = None
+        self.open_scopes: set = set()
         if self.collapse is not None:
             self.depth = self.collapse
             return
         self.depth = None
-        if self.focus is not None or n_total <= self.max_nodes:
+        # A focus keeps the scopes of its own variables open; everything off them may collapse.
+        self.open_scopes = set()
+        if self.focus is not None:
+            for node in self.by_node:
+                p = self.paths.get(node, ())
+                self.open_scopes.update(p[:i] for i in range(1, len(p) + 1))
+        if n_total <= self.max_nodes:
             return
         max_depth = max((len(p) for p in self.paths.values()), default=0)
         best = None
         for depth in range(max_depth - 1, -1, -1):
-            count = _count_at(self.paths, depth) + len(self.extra_vars)
+            count = _count_at(self.paths, depth, self.open_scopes) + len(self.extra_vars)
             best = (depth, count)
             if count <= self.max_nodes:
                 break
@@ -516,7 +539,7 @@ class _Builder:
         if self.depth is None or n == self.loss:
             return None
         p = self.paths[n]
-        if len(p) > self.depth:
+        if len(p) > self.depth and p[: self.depth + 1] not in self.open_scopes:
             return p[: self.depth + 1]
         return None
 
@@ -597,7 +620,7 @@ class _Builder:
     def title_label(self) -> str:
         r = self.report
         where = f" in {html_text(r.source)}" if r.source else ""
-        rows = [f"<B>gradflow</B>  ·  {html_text(r.target)}{where}", html_text(r.headline())]
+        rows = [f"<B>gradflow</B>  ·  {html_text(r.target)}{where}", html_text(overview(r).headline)]
         view = [self.view + " view"]
         if self.focus is not None:
             view.append(f"focus on {self.focus}")
@@ -637,6 +660,7 @@ class _Builder:
             "input": "an input",
             "stop_gradient": "cut: tf.stop_gradient",
             "cut": "cut",
+            "quiet_cut": "cut by design (library internals, or only non-trainable variables behind it)",
         }[kind]
         reason = ""
         if kind in ("cut", "stop_gradient"):
@@ -652,38 +676,33 @@ class _Builder:
         show_name = short.replace("_", "").lower() != op_type.lower()
         type_row = f"<B>{html_text(op_type)}</B>"
         if kind == "loss":
-            attrs.update(shape="doublecircle", style="filled", fillcolor=LOSS_COLOUR, color=LOSS_COLOUR,
-                         fontcolor="white", margin="0.02")
+            attrs.update(node_style("loss"), margin="0.02")
             attrs["label"] = _label("<B>loss</B>")
         elif kind == "stop_gradient":
-            attrs.update(shape="octagon", style="filled", fillcolor=CUT_COLOUR, color=CUT_COLOUR,
-                         fontcolor="white", penwidth="2")
+            attrs.update(node_style("stop_gradient"))
             rows = [type_row]
             if loc is not None:
                 rows.append(_small(html_text(loc)))
             attrs["label"] = _label(*rows)
         elif kind == "cut":
-            attrs.update(shape="box", style="filled,diagonals", fillcolor=CUT_TINT, color=CUT_COLOUR,
-                         fontcolor=CUT_COLOUR, penwidth="2")
+            attrs.update(node_style("cut"))
             rows = [f"✗ {type_row}", _small(html_text(reason), CUT_COLOUR)]
             if loc is not None:
                 rows.append(_small(html_text(loc), CUT_COLOUR))
             attrs["label"] = _label(*rows)
         elif kind == "grad":
             colour = style_of(_PATH_RANK[self.rank[n]]).colour
-            attrs.update(shape="ellipse", style="filled", fillcolor="white", color=colour, penwidth="2",
-                         fontcolor=TEXT_COLOUR)
+            attrs.update(node_style("grad", colour))
             rows = [type_row] + ([_small(html_text(short), FAINT_TEXT_COLOUR)] if show_name else [])
             attrs["label"] = _label(*rows)
+        elif kind == "quiet_cut":
+            attrs.update(node_style("quiet_cut"))
+            attrs["label"] = _label(html_text(op_type), _small(html_text("by design"), FAINT_COLOUR, 8))
         elif kind == "input":
-            attrs.update(shape="parallelogram", style="filled", fillcolor="white", color=FORWARD_COLOUR,
-                         fontcolor=FORWARD_COLOUR)
+            attrs.update(node_style("input"))
             attrs["label"] = _label(html_text(name), _small(html_text(f"{dtype} {shape}")))
         else:
-            colour = FORWARD_COLOUR if kind == "forward" else FAINT_COLOUR
-            attrs.update(shape="ellipse", style="filled", fillcolor="white", color=colour,
-                         fontcolor=FAINT_TEXT_COLOUR if kind == "forward" else FAINT_COLOUR,
-                         fontsize="10" if kind == "forward" else "9")
+            attrs.update(node_style(kind))
             rows = [html_text(op_type)] + ([_small(html_text(short))] if show_name else [])
             attrs["label"] = _label(*rows)
         return attrs
@@ -712,17 +731,13 @@ class _Builder:
         for x in vs:
             self.variable_ids[x.name] = attrs["id"]
         names = " = ".join(html_text(x.name) for x in vs)
-        if trainable:
-            attrs.update(shape="box", style="rounded,filled", fillcolor=st.colour, color=st.colour,
-                         fontcolor=STATUS_FONT_COLOURS[status], penwidth="1.5")
-            sub = None
-        else:
-            attrs.update(shape="box", style="rounded,filled,dashed", fillcolor=STATUS_TINTS[status],
-                         color=st.colour, fontcolor=TEXT_COLOUR, penwidth="2")
-            sub = TEXT_COLOUR
+        if not trainable and status is not Status.FLOWS:  # not learning by design: quiet grey
+            st = style_of(Status.DISCONNECTED)
+        attrs.update(variable_style(status, trainable))
+        sub = None if trainable else TEXT_COLOUR
         detail = html_text(f"{v.dtype} {_shape_text(v.shape)}" + ("" if trainable else " · not trainable"))
         attrs["label"] = _label(f"<B>{names}</B>", _small(detail, sub),
-                                _small(html_text(f"{st.symbol} {st.label}"), sub, 10))
+                                _small(html_text(f"{st.symbol} {v.status.value}"), sub, 10))
         return attrs
 
     def group_attrs(self, g: tuple[str, ...], members: list[str]) -> dict:
@@ -739,7 +754,7 @@ class _Builder:
                     self.variable_ids[v.name] = svg_id("g", "/".join(g))
                 continue
             ops += 1
-            if kind in ("cut", "stop_gradient"):
+            if kind in ("cut", "stop_gradient"):  # quiet cuts by design are not counted
                 cuts += 1
                 blocking += n in self.blocker_ops
             if n in self.rank and n in self.R:
@@ -766,7 +781,7 @@ class _Builder:
             sub = FAINT_TEXT_COLOUR
         if blocking:
             attrs.update(color=CUT_COLOUR, penwidth="3")
-        rows = [f"<B>{html_text(_component_label(g[-1]))}</B>"]
+        rows = [f"<B>{html_text(self.layer_label(g[-1], len(g) - 1))}</B>"]
         parts = [f"{ops} op{'s' if ops != 1 else ''}"]
         if n_vars:
             parts.append(f"{n_vars} variable{'s' if n_vars != 1 else ''}")
@@ -814,8 +829,11 @@ class _Builder:
             for u, v, e, _ in merged:
                 best[(u, v)] = min(best.get((u, v), 9), _EDGE_ORDER[e.cls])
             merged = [m for m in merged if _EDGE_ORDER[m[2].cls] == best[(m[0], m[1])]]
+        stage = self.stages([(u, v) for u, v, e, _ in merged if e.via != "loop"], set(stand_in.values()))
         for u, v, e, count in merged:
             attrs = self.edge_attrs(e, count)
+            if stage.get(u, 0) != stage.get(v, 0):
+                attrs["constraint"] = "false"  # a new column: the next stage starts at the top again
             key = f"{u}->{v}/{e.cls}/{e.via}"
             lines = [f"{e.tensor or 'tensor'}  {e.dtype} {e.shape}".strip(), _EDGE_WORDS[e.cls]]
             if e.reason:
@@ -827,8 +845,55 @@ class _Builder:
             self._title(key, lines, attrs, "e")
             dot.edge(u, v, **attrs)
 
+    def stages(self, edges: list[tuple[str, str]], nodes: set) -> dict[str, int]:
+        """Wrap a long chain into side-by-side columns: node id -> stage.
+
+        The layout's height is about 0.8 in per rank and its width about 1.4 in per
+        node of the widest rank; when the picture would be more than four times as
+        tall as wide, the ranks are cut into ``k`` stages (``k`` about
+        ``sqrt(ratio / 2)``) and the edges between stages do not constrain the
+        ranks, so that each stage starts again at the top, beside the last.
+        """
+        succ: dict[str, list[str]] = {n: [] for n in nodes}
+        indeg: dict[str, int] = {n: 0 for n in nodes}
+        for u, v in edges:
+            if u in succ and v in indeg and u != v:
+                succ[u].append(v)
+                indeg[v] += 1
+        rank = {n: 0 for n in nodes}
+        ready = sorted(n for n, d in indeg.items() if d == 0)
+        while ready:
+            n = ready.pop()
+            for m in succ[n]:
+                rank[m] = max(rank[m], rank[n] + 1)
+                indeg[m] -= 1
+                if indeg[m] == 0:
+                    ready.append(m)
+        if not rank:
+            return {}
+        for n, d in rank.items():  # a source (a variable, an input) sits just above its first consumer
+            if d == 0 and succ[n]:
+                rank[n] = max(0, min(rank[m] for m in succ[n]) - 1)
+        depth = max(rank.values()) + 1
+        per_rank: dict[int, int] = {}
+        for r in rank.values():
+            per_rank[r] = per_rank.get(r, 0) + 1
+        width = max(per_rank.values()) * 1.4 + 4.0  # the legend sits beside the graph
+        ratio = depth * 0.8 / width
+        if ratio <= 4:
+            return {}
+        k = min(12, int(math.ceil(math.sqrt(ratio / 2))))
+        size = -(-depth // k)
+        self.wrapped = k
+        return {n: r // size for n, r in rank.items()}
+
     def edge_attrs(self, e: _Edge, count: int) -> dict:
-        if e.cls == FLOW:
+        quiet = e.cls in (CUT, BEHIND) and (
+            (e.cls == CUT and e.v in self.cut_nodes and self.quiet_cut(e.v))
+            or (e.u in self.cut_nodes and self.quiet_cut(e.u)) or e.u not in self.D_train)
+        if quiet:
+            attrs = {"color": FAINT_COLOUR, "style": "dashed", "penwidth": "0.9"}
+        elif e.cls == FLOW:
             colour = style_of(_PATH_RANK[self.rank.get(e.u, 0)]).colour
             attrs = {"color": colour, "penwidth": "2.6", "arrowsize": "0.8"}
         elif e.cls == CUT:
@@ -857,40 +922,35 @@ class _Builder:
             for status in (Status.FLOWS, Status.ZERO, Status.NONFINITE, Status.BLOCKED, Status.DISCONNECTED):
                 st = style_of(status)
                 rows[0].append((f"_legend/{status.value}", {
-                    "shape": "box", "style": "rounded,filled", "fillcolor": st.colour, "color": st.colour,
-                    "fontcolor": STATUS_FONT_COLOURS[status],
+                    **variable_style(status, True), "penwidth": "1.2",
                     "label": _label(html_text(f"{st.symbol} {st.label}")),
                     "tooltip": esc_string([f"variable: {st.label}: {st.meaning}"])}))
             rows[1] += [
                 ("_legend/untrainable", {
-                    "shape": "box", "style": "rounded,filled,dashed", "fillcolor": STATUS_TINTS[Status.FLOWS],
-                    "color": style_of(Status.FLOWS).colour, "penwidth": "2",
+                    **variable_style(Status.FLOWS, False),
                     "label": _label("not trainable"), "tooltip": esc_string(["a variable that is not trainable"])}),
                 ("_legend/grad", {
-                    "shape": "ellipse", "style": "filled", "fillcolor": "white",
-                    "color": style_of(Status.FLOWS).colour, "penwidth": "2",
-                    "label": _label("op on a gradient path"),
+                    **node_style("grad", style_of(Status.FLOWS).colour), "label": _label("op on a gradient path"),
                     "tooltip": esc_string(["an op the gradient flows through"])}),
                 ("_legend/forward", {
-                    "shape": "ellipse", "style": "filled", "fillcolor": "white", "color": FORWARD_COLOUR,
-                    "fontcolor": FAINT_TEXT_COLOUR, "label": _label("forward value only"),
+                    **node_style("forward"), "fontsize": "9", "label": _label("forward value only"),
                     "tooltip": esc_string(["an op whose gradient never reaches a variable"])}),
                 ("_legend/loss", {
-                    "shape": "doublecircle", "style": "filled", "fillcolor": LOSS_COLOUR, "color": LOSS_COLOUR,
-                    "fontcolor": "white", "label": _label("<B>loss</B>"), "margin": "0.01", "fontsize": "8",
+                    **node_style("loss"), "label": _label("<B>loss</B>"), "margin": "0.01", "fontsize": "8",
                     "tooltip": esc_string(["the loss"])}),
             ]
             rows[2] += [
                 ("_legend/stop_gradient", {
-                    "shape": "octagon", "style": "filled", "fillcolor": CUT_COLOUR, "color": CUT_COLOUR,
-                    "fontcolor": "white", "penwidth": "2", "label": _label("<B>StopGradient</B>"),
+                    **node_style("stop_gradient"), "label": _label("<B>StopGradient</B>"),
                     "tooltip": esc_string(["tf.stop_gradient: the gradient stops here"])}),
                 ("_legend/cut", {
-                    "shape": "box", "style": "filled,diagonals", "fillcolor": CUT_TINT, "color": CUT_COLOUR,
-                    "fontcolor": CUT_COLOUR, "penwidth": "2",
-                    "label": _label("✗ <B>other cut</B>: reason"),
+                    **node_style("cut"), "label": _label("✗ <B>other cut</B>: reason"),
                     "tooltip": esc_string(["ArgMax, Round, an integer Cast, numpy_function, a custom "
                                            "gradient returning None..."])}),
+                ("_legend/quiet_cut", {
+                    **node_style("quiet_cut"), "label": _label("cut by design"),
+                    "tooltip": esc_string(["library internals (BatchNorm moments, Dropout's RNG) or a cut only "
+                                           "non-trainable variables reach: expected, never red"])}),
                 ("_legend/group", {
                     "shape": "box3d", "style": "filled", "fillcolor": style_of(Status.FLOWS).colour,
                     "color": style_of(Status.FLOWS).colour, "fontcolor": "white",
@@ -986,12 +1046,12 @@ def _component_label(component: str) -> str:
     return component
 
 
-def _count_at(paths: dict[str, tuple[str, ...]], depth: int) -> int:
-    """How many nodes are drawn when scopes deeper than ``depth`` are collapsed."""
+def _count_at(paths: dict[str, tuple[str, ...]], depth: int, open_scopes: set = frozenset()) -> int:
+    """How many nodes are drawn when scopes deeper than ``depth`` are collapsed (``open_scopes`` stay open)."""
     groups = set()
     count = 0
     for p in paths.values():
-        if len(p) > depth:
+        if len(p) > depth and p[: depth + 1] not in open_scopes:
             groups.add(p[: depth + 1])
         else:
             count += 1
@@ -1124,7 +1184,7 @@ class _ClusterTree:
                 if body:
                     text = f"function body {_display_path(child)}"
                 builder.titles[sid] = text
-                c.attr(label=_label(html_text(_component_label(last))), style=style, color=CLUSTER_COLOUR,
+                c.attr(label=_label(html_text(builder.layer_label(last, len(child) - 1))), style=style, color=CLUSTER_COLOUR,
                        fontcolor=CLUSTER_TEXT_COLOUR, fontsize="10", labeljust="l", margin="6",
                        id=sid, tooltip=esc_string([text]))
                 self.emit(c, builder, child)

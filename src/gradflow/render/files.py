@@ -134,7 +134,8 @@ def _missing_dot(fmt: str) -> RenderError:
     )
 
 
-def run_dot(source: str, fmt: str, *, timeout: float = 60.0, nodes: int | None = None) -> bytes:
+def run_dot(source: str, fmt: str, *, timeout: float = 60.0, nodes: int | None = None,
+            warnings: list | None = None) -> bytes:
     """Lay out DOT ``source`` with Graphviz's ``dot`` and return the ``fmt`` output.
 
     Args:
@@ -142,6 +143,8 @@ def run_dot(source: str, fmt: str, *, timeout: float = 60.0, nodes: int | None =
         fmt: ``svg``, ``png`` or ``pdf``.
         timeout: seconds before the layout is stopped.
         nodes: how many nodes the graph draws (for the timeout message).
+        warnings: when given, Graphviz's own warnings are appended to it (a PNG
+            scaled down to fit the bitmap size limit, say).
 
     Raises:
         RenderError: ``dot`` is missing (with the install command), too slow
@@ -168,6 +171,9 @@ def run_dot(source: str, fmt: str, *, timeout: float = 60.0, nodes: int | None =
         err = proc.stderr.decode("utf-8", "replace").strip()
         raise RenderError(f"Graphviz's dot failed to draw {fmt.upper()} (exit {proc.returncode}): "
                           f"{err[-800:] or 'no message'}")
+    if warnings is not None:
+        warnings.extend(line.strip() for line in proc.stderr.decode("utf-8", "replace").splitlines()
+                        if line.strip())
     if fmt == "pdf":
         return _PDF_DATE.sub(lambda m: m.group(1) + b"19700101000000", proc.stdout)
     return proc.stdout
@@ -329,7 +335,13 @@ def _write(report: "Report", requests: list[tuple[str, str]], options: GraphOpti
         if fmt == "svg":
             write_atomic(path, svg)
         elif fmt in ("png", "pdf"):
-            write_atomic(path, run_dot(drawing.digraph.source, fmt, timeout=options.timeout, nodes=drawing.nodes))
+            said: list[str] = []
+            write_atomic(path, run_dot(drawing.digraph.source, fmt, timeout=options.timeout, nodes=drawing.nodes,
+                                       warnings=said))
+            if any("scal" in w.lower() for w in said):
+                _print_note(f"{path}: the picture is larger than Graphviz's bitmap limit and was scaled down, "
+                            "so its text may be illegible; write SVG instead (--svg) or draw less "
+                            "(--focus NAME, --collapse DEPTH)")
         elif fmt == "html":
             from .html import html_document
 
@@ -339,4 +351,4 @@ def _write(report: "Report", requests: list[tuple[str, str]], options: GraphOpti
 def _print_note(note: str) -> None:
     from rich.console import Console
 
-    Console(stderr=True, highlight=False).print(f"note: {note}", style="yellow", markup=False)
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"note: {note}", style="yellow", markup=False)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from ..errors import RenderError
 from ..report import NO_NUMERIC_CHECK, SCHEMA, Status
+from .overview import decisive_blocker, layer_of, overview, param_count
 from .theme import STATUS_FONT_COLOURS, STATUS_ORDER, STATUS_STYLES, style_of
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ __all__ = ["to_html", "notebook_html", "html_document", "CSP"]
 
 # Shown in the table in this order (the terminal's order: best first).
 _TABLE_ORDER = STATUS_ORDER[::-1]
+_STATUS_RANK = {s: i for i, s in enumerate(STATUS_ORDER)}  # sorting by status: worst first
 
 
 def esc(text: Any) -> str:
@@ -88,6 +90,34 @@ _CSS = """
 .gf-report tbody tr.gf-linked{cursor:pointer}
 .gf-report tbody tr.gf-linked:hover{background:#f5f9ff}
 .gf-report footer{color:#888;font-size:12px;margin-top:24px}
+.gf-report .gf-verdict{font-size:17px;font-weight:700;margin:10px 0 6px}
+.gf-report .gf-verdict.gf-ok{color:#2e7d32}
+.gf-report .gf-verdict.gf-bad{color:#c62828}
+.gf-report .gf-problems li{margin:4px 0}
+.gf-report .gf-fix{color:#444;margin-left:1.2em}
+.gf-report .gf-expected{color:#666}
+.gf-report th[data-sort]{cursor:pointer;user-select:none}
+.gf-report th[data-sort]::after{content:" ↑↓";color:#aaa;font-weight:normal;font-size:11px}
+.gf-report th[aria-sort=ascending]::after{content:" ↑";color:inherit}
+.gf-report th[aria-sort=descending]::after{content:" ↓";color:inherit}
+.gf-report details>summary{cursor:pointer;font-weight:600;margin:8px 0}
+@media (prefers-color-scheme: dark){
+body{background:#121212;color:#e0e0e0}
+.gf-report{color:#e0e0e0}
+.gf-report h2{border-bottom-color:#333}
+.gf-report .gf-meta{color:#aaa}
+.gf-report .gf-meta code{background:#2a2a2a}
+.gf-report th,.gf-report td{border-bottom-color:#2c2c2c}
+.gf-report th{border-bottom-color:#555}
+.gf-report .gf-note{color:#ffd180;background:#2b2410}
+.gf-report .gf-count,.gf-report .gf-expected,.gf-report .gf-fix{color:#aaa}
+.gf-report tbody tr.gf-linked:hover{background:#1e2a3a}
+.gf-report .gf-verdict.gf-ok{color:#81c784}
+.gf-report .gf-verdict.gf-bad{color:#ef9a9a}
+.gf-report .gf-graph{border-color:#333}
+.gf-report input[type=search]{background:#1e1e1e;color:#e0e0e0;border:1px solid #444}
+.gf-report a{color:#90caf9}
+}
 """
 
 _SCRIPT = """
@@ -124,6 +154,30 @@ _SCRIPT = """
   if (fit && graph) {
     fit.addEventListener("change", function () { graph.classList.toggle("gf-fit", fit.checked); });
   }
+  var table = document.getElementById("gf-variables");
+  Array.prototype.slice.call(table.querySelectorAll("th[data-sort]")).forEach(function (th, col) {
+    th.addEventListener("click", function () {
+      var index = Array.prototype.indexOf.call(th.parentNode.children, th);
+      var down = th.getAttribute("aria-sort") === "ascending";
+      table.querySelectorAll("th[data-sort]").forEach(function (h) { h.removeAttribute("aria-sort"); });
+      th.setAttribute("aria-sort", down ? "descending" : "ascending");
+      var numeric = th.getAttribute("data-sort") === "number";
+      function key(r) {
+        var c = r.cells[index];
+        var v = c.hasAttribute("data-value") ? c.getAttribute("data-value") : c.textContent;
+        if (numeric) { var f = parseFloat(v); return isNaN(f) ? -Infinity : f; }
+        return v.toLowerCase();
+      }
+      var body = table.tBodies[0];
+      var sorted = rows.slice().sort(function (a, b) {
+        var x = key(a), y = key(b);
+        var c = x < y ? -1 : x > y ? 1 : 0;
+        if (c === 0) { c = rows.indexOf(a) - rows.indexOf(b); return c; }
+        return down ? -c : c;
+      });
+      sorted.forEach(function (r) { body.appendChild(r); });
+    });
+  });
   rows.forEach(function (r) {
     var id = r.getAttribute("data-node");
     var el = id && document.getElementById(id);
@@ -171,7 +225,7 @@ def _header(report: "Report", *, heading: str = "h1") -> str:
     parts.append(f'<p class="gf-meta">{" · ".join(meta)}</p>')
     if report.inputs:
         parts.append(f'<p class="gf-meta">inputs: {esc(report.inputs)}</p>')
-    parts.append(f'<p class="gf-headline">{esc(report.headline())}</p>')
+    parts.append(problems_html(report))
     pills = [f'<span class="gf-pill gf-s-{s.value}">{report.summary[s.value]} {esc(style_of(s).label)}</span>'
              for s in _TABLE_ORDER if report.summary[s.value]]
     parts.append(f'<p class="gf-summary">{"".join(pills)}</p>')
@@ -182,29 +236,68 @@ def _header(report: "Report", *, heading: str = "h1") -> str:
     return "\n".join(parts)
 
 
+def problems_html(report: "Report") -> str:
+    """Problems first: the verdict, the loss, the variables that do not learn with their cut and fix,
+    the cuts the user wrote, and one line counting what is expected."""
+    ov = overview(report)
+    cls = "gf-ok" if ov.healthy else "gf-bad"
+    mark = "✓" if ov.healthy else "✗"
+    parts = [f'<p class="gf-verdict gf-headline {cls}">{mark} {esc(ov.headline)}</p>']
+    items = []
+    if ov.loss_problem:
+        items.append(f"<li>{esc(ov.loss_problem)}</li>")
+    for v in ov.problems[:40]:
+        b = decisive_blocker(v)
+        cut = f" · {esc(b.type)} at {esc(b.where())}" if b is not None else ""
+        fix = f'<div class="gf-fix">fix: {esc(b.fix)}</div>' if b is not None and b.fix else ""
+        items.append(f'<li>{_status_cell(v.status)} <code>{esc(v.name)}</code>{cut} · {esc(v.why)}{fix}</li>')
+    if len(ov.problems) > 40:
+        items.append(f"<li>... and {len(ov.problems) - 40} more (filter the table by status)</li>")
+    for sg in ov.user_cuts:
+        where = f"tf.stop_gradient at {sg.location}" if sg.location else sg.op
+        shields = ", ".join(sg.shields)
+        items.append(f"<li>cut you wrote: {esc(where)}" + (f" · every path of {esc(shields)}" if shields else "")
+                     + "</li>")
+    if items:
+        parts.append('<ul class="gf-problems">' + "".join(items) + "</ul>")
+    if ov.expected_line:
+        parts.append(f'<p class="gf-expected">expected: {esc(ov.expected_line)}</p>')
+    return "\n".join(parts)
+
+
 def _variable_rows(report: "Report", variable_ids: dict[str, str]) -> str:
     rows = []
     for v in report.variables:
-        search = " ".join([v.name, v.status.value, v.why, "trainable" if v.trainable else "not trainable",
-                           " ".join(b.op + " " + b.type for b in v.blockers)]).lower()
+        # Its own name, layer, status and cuts: never the names of other layers' ops.
+        cuts = sorted({f"{b.type} {b.reason} {b.location or ''}" for b in v.blockers})
+        search = " ".join([v.name, v.layer or "", v.layer_class or "", v.status.value,
+                           "trainable" if v.trainable else "not trainable"] + cuts).lower()
         node = variable_ids.get(v.name, "")
+        b = decisive_blocker(v) if v.trainable and v.status is not Status.FLOWS else None
+        fix = b.fix if b is not None else ""
+        norm = "" if v.grad_norm is None else repr(float(v.grad_norm))
+        fix_html = f'<div class="gf-fix">fix: {esc(fix)}</div>' if fix else ""
         rows.append(
             f'<tr data-status="{esc(v.status.value)}" data-search="{esc(search)}" data-node="{esc(node)}">'
             f'<td class="gf-name">{esc(v.name)}</td>'
-            f"<td>{esc(_shape(v.shape))}</td>"
+            f"<td>{esc(layer_of(v))}</td>"
+            f"<td>{esc(v.layer_class or '')}</td>"
+            f'<td data-value="{param_count(v)}">{esc(_shape(v.shape))}</td>'
             f"<td>{esc(v.dtype)}</td>"
             f'<td>{"yes" if v.trainable else "no"}</td>'
-            f'<td class="gf-status">{_status_cell(v.status)}</td>'
-            f'<td class="gf-num">{esc(_norm(v.grad_norm))}</td>'
-            f"<td>{esc(v.why)}</td></tr>"
+            f'<td class="gf-status" data-value="{_STATUS_RANK[v.status]}">{_status_cell(v.status)}</td>'
+            f'<td class="gf-num" data-value="{norm}">{esc(_norm(v.grad_norm))}</td>'
+            f"<td>{esc(v.why)}{fix_html}</td></tr>"
         )
     return "\n".join(rows)
 
 
 def _variable_table(report: "Report", variable_ids: dict[str, str]) -> str:
     return (
-        '<table id="gf-variables"><thead><tr><th>variable</th><th>shape</th><th>dtype</th><th>trainable</th>'
-        '<th>status</th><th>grad norm</th><th>why</th></tr></thead>\n<tbody>\n'
+        '<table id="gf-variables"><thead><tr><th data-sort="text">variable</th><th data-sort="text">layer</th>'
+        '<th data-sort="text">class</th><th data-sort="number" title="sorts by parameter count">shape</th>'
+        '<th data-sort="text">dtype</th><th data-sort="text">trainable</th><th data-sort="number">status</th>'
+        '<th data-sort="number">grad norm</th><th>why</th></tr></thead>\n<tbody>\n'
         + _variable_rows(report, variable_ids)
         + "\n</tbody></table>"
     )
@@ -321,7 +414,8 @@ def notebook_html(report: "Report") -> str:
         f"<style>{CSS}</style>",
         '<div class="gf-report">',
         _header(report, heading="h3"),
-        _variable_table(report, variable_ids),
-        graph,
+        f"<details><summary>{len(report.variables)} variables</summary>",
+        _variable_table(report, variable_ids), "</details>",
+        "<details><summary>gradient-flow graph</summary>", graph, "</details>",
         "</div>",
     ])

@@ -101,9 +101,15 @@ def _mark_nonfinite(ax: Any, step: int | None) -> None:
         ax.axvline(step, color=NONFINITE_COLOUR, linewidth=1.0, linestyle=(0, (2, 2)), zorder=1)
 
 
+def _on_value_panel(run: Any) -> bool:
+    """Trainable float variables only: seed states and counters (4e8 and the like) would flatten every weight."""
+    return bool(run.trainable) and str(run.dtype).startswith(("float", "bfloat", "half"))
+
+
 def _chosen(report: "TrainReport", limit: int) -> list:
-    """At most ``limit`` variables, in report order: flagged ones first, then trained, then the rest."""
-    ranked = sorted(range(len(report.variables)),
+    """At most ``limit`` trainable float variables, in report order: flagged ones first, then trained,
+    then the rest."""
+    ranked = sorted((i for i in range(len(report.variables)) if _on_value_panel(report.variables[i])),
                     key=lambda i: (report.variables[i].agrees, not report.variables[i].trained, i))
     keep = sorted(ranked[:limit])
     return [report.variables[i] for i in keep]
@@ -159,7 +165,8 @@ def trajectory_figure(report: "TrainReport", *, max_variables: int = MAX_VARIABL
                 ax_v.plot(x_values[: len(values)], values[:, j], color=WATCH_COLOUR, linestyle=(0, (4, 3)),
                           linewidth=1.3, label=f"{watch.label} (watched)" if j == 0 else None, zorder=3,
                           gid=_gid("watch", watch.label, watch.indices[j]))
-        shown = f"{len(runs)} of {len(report.variables)} variables" if len(runs) < len(report.variables) else ""
+        eligible = sum(_on_value_panel(r) for r in report.variables)
+        shown = f"{len(runs)} of {eligible} trainable float variables" if len(runs) < len(report.variables) else ""
         ax_v.set_title("variable values" + (f" ({shown}; the JSON has all)" if shown else ""), loc="left")
         ax_v.set_ylabel("value")
         if runs or report.watches:

@@ -66,3 +66,47 @@ FAINT_TEXT_COLOUR = "#8a8a8a"
 CLUSTER_COLOUR = "#b0bec5"
 CLUSTER_TEXT_COLOUR = "#546e7a"
 GRAPH_FONT = "Helvetica,Arial,sans-serif"
+
+
+# -- node styles: one definition for the graph's nodes and its legend alike ----
+def node_style(kind: str, colour: str | None = None) -> dict[str, str]:
+    """The Graphviz attributes of an op node of ``kind`` (``colour``: a gradient path's, for ``grad``).
+
+    Kinds: ``loss``, ``stop_gradient``, ``cut``, ``quiet_cut`` (a cut by design:
+    library internals), ``grad``, ``input``, ``forward``, ``faint``.
+    """
+    styles = {
+        "loss": {"shape": "doublecircle", "style": "filled", "fillcolor": LOSS_COLOUR, "color": LOSS_COLOUR,
+                 "fontcolor": "white"},
+        "stop_gradient": {"shape": "octagon", "style": "filled", "fillcolor": CUT_COLOUR, "color": CUT_COLOUR,
+                          "fontcolor": "white", "penwidth": "2"},
+        "cut": {"shape": "box", "style": "filled,diagonals", "fillcolor": CUT_TINT, "color": CUT_COLOUR,
+                "fontcolor": CUT_COLOUR, "penwidth": "2"},
+        "quiet_cut": {"shape": "box", "style": "filled,rounded", "fillcolor": "white", "color": FAINT_COLOUR,
+                      "fontcolor": FAINT_TEXT_COLOUR, "fontsize": "9"},
+        "grad": {"shape": "ellipse", "style": "filled", "fillcolor": "white", "color": colour or FLOW_COLOUR,
+                 "penwidth": "2", "fontcolor": TEXT_COLOUR},
+        "input": {"shape": "parallelogram", "style": "filled", "fillcolor": "white", "color": FORWARD_COLOUR,
+                  "fontcolor": FORWARD_COLOUR},
+        "forward": {"shape": "ellipse", "style": "filled", "fillcolor": "white", "color": FORWARD_COLOUR,
+                    "fontcolor": FAINT_TEXT_COLOUR, "fontsize": "10"},
+        "faint": {"shape": "ellipse", "style": "filled", "fillcolor": "white", "color": FAINT_COLOUR,
+                  "fontcolor": FAINT_COLOUR, "fontsize": "9"},
+    }
+    return dict(styles[kind])
+
+
+def variable_style(status: Status, trainable: bool) -> dict[str, str]:
+    """A variable's box: filled by status when trainable; pale and dashed when not.
+
+    A variable that is not trainable and does not learn is by design: grey, never red.
+    """
+    status = Status(status)
+    if not trainable and status is not Status.FLOWS:
+        status = Status.DISCONNECTED
+    st = style_of(status)
+    if trainable:
+        return {"shape": "box", "style": "rounded,filled", "fillcolor": st.colour, "color": st.colour,
+                "fontcolor": STATUS_FONT_COLOURS[status], "penwidth": "1.5"}
+    return {"shape": "box", "style": "rounded,filled,dashed", "fillcolor": STATUS_TINTS[status], "color": st.colour,
+            "fontcolor": TEXT_COLOUR, "penwidth": "2"}
