@@ -194,6 +194,7 @@ class Interceptor:
         self._new_in_step = False
         self._functions_called: set[int] = set()
         self._slots_by_call: dict = {}
+        self._hooked: set = set()
         self.numeric_errors: list[str] = []
         self._traced_pending: list = []  # (SiteReport, slots): traced sites waiting for their step to run
         self.stopped = False
@@ -388,6 +389,12 @@ class Interceptor:
             with self._quiet():
                 result = run()
                 slots = self._slots_by_call.get(fast)
+                if self.grad_hook is not None and fast in self._hooked and not tf.executing_eagerly():
+                    try:
+                        names = _unique([_display_name(x, i) for i, x in enumerate(flat_sources)])
+                        self.grad_hook(flat_sources, names, _flat_results(result, flat_sources))
+                    except Exception:  # noqa: BLE001
+                        pass
                 if slots is not None and not tf.executing_eagerly():
                     try:  # the same site traced again: its new graph fills the same variables
                         _numeric_slots(_flat_results(result, flat_sources), slots)
@@ -411,6 +418,13 @@ class Interceptor:
             if tape is not None:
                 self._tape_done(tape)
             slots = self._slots_by_call.get(key)
+            if self.grad_hook is not None and graph is not None:
+                try:
+                    with self._quiet():
+                        self.grad_hook(flat_sources, names, _flat_results(result, flat_sources))
+                except Exception:  # noqa: BLE001
+                    pass
+                self._hooked.add(fast)
             if slots is not None and graph is not None:
                 try:  # the same site traced again (new code object): fill the same variables
                     with self._quiet():
@@ -425,6 +439,7 @@ class Interceptor:
         if self.grad_hook is not None:
             with self._quiet():
                 self.grad_hook(flat_sources, names, flat_results)
+            self._hooked.add(fast)
         try:
             with self._quiet():
                 if graph is None:
