@@ -740,8 +740,10 @@ def traced_report(site: Site, graph: Any, target: Any, sources: list, names: lis
 def _numeric_slots(results: list, slots: list | None = None) -> list | None:
     """At trace time: per gradient, a variable the step fills with [sum of squares, all finite, any nonzero].
 
-    ``slots``: the variables made at an earlier trace of the same site (tf.function
-    traces again after a first trace creates variables): assigned, not made anew.
+    The checks sit in one ``tf.cond`` on an ``armed`` flag (the list's last
+    item) that gradflow clears once it has read them, so later steps pay one
+    skipped branch. ``slots``: those of an earlier trace of the same site
+    (tf.function traces again after a trace made variables), reused.
     None (no numeric check) under a ``tf.distribute`` strategy, whose replicas
     would each write the same variable.
     """
@@ -749,22 +751,35 @@ def _numeric_slots(results: list, slots: list | None = None) -> list | None:
 
     if tf.distribute.has_strategy():
         return None
-    made = []
+    made, pairs = [], []
     for k, g in enumerate(results):
         if g is None:
             made.append(None)
             continue
         if isinstance(g, tf.IndexedSlices):
             g = g.values
-        slot = slots[k] if slots is not None and k < len(slots) else None
+        slot = slots[k] if slots is not None and k < len(slots) - 1 else None
         if slot is None:
             with tf.init_scope():
                 slot = tf.Variable([float("nan")] * 3, trainable=False, dtype=tf.float64, name="gradflow_check")
-        g64 = tf.cast(g, tf.float64) if not g.dtype.is_complex else tf.cast(tf.abs(g), tf.float64)
-        slot.assign(tf.stack([tf.reduce_sum(tf.square(g64)),
-                              tf.cast(tf.reduce_all(tf.math.is_finite(g64)), tf.float64),
-                              tf.cast(tf.reduce_any(tf.not_equal(g64, 0)), tf.float64)]))
         made.append(slot)
+        pairs.append((slot, g))
+    if slots is not None:
+        armed = slots[-1]
+    else:
+        with tf.init_scope():
+            armed = tf.Variable(True, trainable=False, name="gradflow_armed")
+    made.append(armed)
+
+    def check():
+        for slot, g in pairs:
+            g64 = tf.cast(g, tf.float64) if not g.dtype.is_complex else tf.cast(tf.abs(g), tf.float64)
+            slot.assign(tf.stack([tf.reduce_sum(tf.square(g64)),
+                                  tf.cast(tf.reduce_all(tf.math.is_finite(g64)), tf.float64),
+                                  tf.cast(tf.reduce_any(tf.not_equal(g64, 0)), tf.float64)]))
+        return tf.constant(True)
+
+    tf.cond(armed, check, lambda: tf.constant(False))
     return made
 
 
@@ -773,8 +788,9 @@ def _with_values(report: Any, slots: list) -> Any:
     import dataclasses
     import math
 
+    slots[-1].assign(False)  # read once: later steps skip the checks
     variables = []
-    for v, slot in zip(report.variables, slots):
+    for v, slot in zip(report.variables, slots[:-1]):
         if slot is None or v.status in (Status.BLOCKED, Status.DISCONNECTED):
             variables.append(v)
             continue
