@@ -52,13 +52,11 @@ def measure(blocks: int = 7, steps: int = 30, log=lambda msg: None) -> list[dict
 
     results = []
     for name, step in _loops().items():
-        step()  # warm up / trace without gradflow
-        with gradflow.watch(show=False) as w:
-            step()  # the first analysis of the site
-        assert w.reports, "the site was not analysed"
         plain, watched = [], []
         with gradflow.watch(show=False) as w:
-            step()  # analysed once in this watch too
+            step()  # the first analysis of the site (a tf.function is traced here)
+            assert w.reports, "the site was not analysed"
+            step()
             for _ in range(blocks):
                 watched.append(_block(step, steps))
                 w._interceptor.uninstall()

@@ -193,6 +193,10 @@ class Interceptor:
         self._depth = 0
         self._new_in_step = False
         self._functions_called: set[int] = set()
+        self._slots_by_call: dict = {}
+        self._hooked: set = set()
+        self.numeric_errors: list[str] = []
+        self._traced_pending: list = []  # (SiteReport, slots): traced sites waiting for their step to run
         self.stopped = False
 
     # -- installing ----------------------------------------------------------
@@ -310,6 +314,8 @@ class Interceptor:
                 return orig_call(fn, *args, **kwargs)
             finally:
                 me._depth -= 1
+                if me._depth == 0 and me._traced_pending:
+                    me._flush_traced()
 
         self._patch(fn_cls, "__call__", fn_call)
         return self
@@ -381,7 +387,20 @@ class Interceptor:
             if tape is not None:
                 self._tape_done(tape)
             with self._quiet():
-                return run()
+                result = run()
+                slots = self._slots_by_call.get(fast)
+                if self.grad_hook is not None and fast in self._hooked and not tf.executing_eagerly():
+                    try:
+                        names = _unique([_display_name(x, i) for i, x in enumerate(flat_sources)])
+                        self.grad_hook(flat_sources, names, _flat_results(result, flat_sources))
+                    except Exception:  # noqa: BLE001
+                        pass
+                if slots is not None and not tf.executing_eagerly():
+                    try:  # the same site traced again: its new graph fills the same variables
+                        _numeric_slots(_flat_results(result, flat_sources), slots)
+                    except Exception:  # noqa: BLE001
+                        pass
+            return result
         self._done_fast.add(fast)
         start = time.perf_counter()
         loc = _caller_location(self.resolver)
@@ -398,14 +417,29 @@ class Interceptor:
         if key in self._keys:
             if tape is not None:
                 self._tape_done(tape)
+            slots = self._slots_by_call.get(key)
+            if self.grad_hook is not None and graph is not None:
+                try:
+                    with self._quiet():
+                        self.grad_hook(flat_sources, names, _flat_results(result, flat_sources))
+                except Exception:  # noqa: BLE001
+                    pass
+                self._hooked.add(fast)
+            if slots is not None and graph is not None:
+                try:  # the same site traced again (new code object): fill the same variables
+                    with self._quiet():
+                        _numeric_slots(_flat_results(result, flat_sources), slots)
+                        self._slots_by_call[fast] = slots
+                except Exception:  # noqa: BLE001
+                    pass
             return result
         self._keys.add(key)
         self.calls += 1
-        flat_results = _flat(result) if not isinstance(result, (list, tuple)) or len(result) == len(flat_sources) \
-            else list(result)
+        flat_results = _flat_results(result, flat_sources)
         if self.grad_hook is not None:
             with self._quiet():
                 self.grad_hook(flat_sources, names, flat_results)
+            self._hooked.add(fast)
         try:
             with self._quiet():
                 if graph is None:
@@ -417,6 +451,12 @@ class Interceptor:
                         or _is_func_graph(graph):
                     report = traced_report(site, graph, target, flat_sources, names, flat_results,
                                            time.perf_counter() - start, numeric=False)
+                    slots = _numeric_slots(flat_results) if self._depth > 0 else None
+                    if slots is not None:
+                        self._slots_by_call[fast] = self._slots_by_call[key] = slots  # shown once the step has run, with the batch's values
+                        self._traced_pending.append((SiteReport(site, report, tuple(id(x) for x in flat_sources),
+                                                                _target_ids(target)), slots))
+                        return result
                 else:
                     self._tf1_pending.append((graph, site, target, flat_sources, names, flat_results, start))
                     return result
@@ -437,6 +477,16 @@ class Interceptor:
         if self.on_report is not None:
             with self._quiet():
                 self.on_report(item)
+
+    def _flush_traced(self) -> None:
+        pending, self._traced_pending = self._traced_pending, []
+        for item, slots in pending:
+            try:
+                with self._quiet():
+                    item = SiteReport(item.site, _with_values(item.report, slots), item.source_ids, item.target_ids)
+            except Exception as exc:  # noqa: BLE001 - the step never ran: keep the traced report
+                self.numeric_errors.append(f"{item.site.heading()}: {type(exc).__name__}: {exc}")
+            self._add(item)
 
     # -- TF1 -------------------------------------------------------------------
     def _tf1_numeric(self, session: Any, feed_dict: Any) -> bool:
@@ -474,6 +524,8 @@ class Interceptor:
 
     def finish(self) -> None:
         """Report sites still waiting for a ``Session.run`` (the script never ran them)."""
+        if self._traced_pending:
+            self._flush_traced()
         if self._tf1_pending:
             pending, self._tf1_pending = self._tf1_pending, []
             for graph, site, target, sources, names, results, start in pending:
@@ -527,9 +579,8 @@ class Interceptor:
             for t, tid in zip(inputs, ins):
                 if tid not in me._produced and tid not in me._unknown:
                     me._unknown.add(tid)
-                    ptr = _buffer(t)
-                    if ptr is not None:
-                        me._unknown_ptrs[tid] = ptr
+                    if hasattr(t, "_numpy"):
+                        me._unknown_ptrs[tid] = t  # compared with the sources' values at the gradient call
             outs = tuple((_tid(t), getattr(t, "dtype", None)) for t in (outputs or ()))
             me._produced.update(tid for tid, _ in outs)
             me._records.append((op_type, ins, outs, traceback.extract_stack()[:-2]))
@@ -554,6 +605,27 @@ class Interceptor:
         self._unknown_ptrs = {}
         self._tapes = {}
         self._recording_tapes.clear()
+
+
+def _same_value(t: Any, var: Any) -> bool:
+    """Whether ``t`` is (by its buffer, else by its value) a read of ``var``."""
+    import numpy as np
+
+    try:
+        if t.dtype != var.dtype or t.shape != var.shape:
+            return False
+        a, b = t._numpy(), var.value()._numpy()
+        if a.size and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]:
+            return True
+        return bool(np.array_equal(a, b))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _flat_results(result: Any, flat_sources: list) -> list:
+    if isinstance(result, (list, tuple)) and len(result) != len(flat_sources):
+        return list(result)
+    return _flat(result)
 
 
 def _buffer(t: Any) -> int | None:
@@ -665,6 +737,83 @@ def traced_report(site: Site, graph: Any, target: Any, sources: list, names: lis
                   numeric=numeric, mismatches=mismatches, timings=timings, flow=flow)
 
 
+def _numeric_slots(results: list, slots: list | None = None) -> list | None:
+    """At trace time: per gradient, a variable the step fills with [sum of squares, all finite, any nonzero].
+
+    The checks sit in one ``tf.cond`` on an ``armed`` flag (the list's last
+    item) that gradflow clears once it has read them, so later steps pay one
+    skipped branch. ``slots``: those of an earlier trace of the same site
+    (tf.function traces again after a trace made variables), reused.
+    None (no numeric check) under a ``tf.distribute`` strategy, whose replicas
+    would each write the same variable.
+    """
+    import tensorflow as tf
+
+    if tf.distribute.has_strategy():
+        return None
+    made, pairs = [], []
+    for k, g in enumerate(results):
+        if g is None:
+            made.append(None)
+            continue
+        if isinstance(g, tf.IndexedSlices):
+            g = g.values
+        slot = slots[k] if slots is not None and k < len(slots) - 1 else None
+        if slot is None:
+            with tf.init_scope():
+                slot = tf.Variable([float("nan")] * 3, trainable=False, dtype=tf.float64, name="gradflow_check")
+        made.append(slot)
+        pairs.append((slot, g))
+    if slots is not None:
+        armed = slots[-1]
+    else:
+        with tf.init_scope():
+            armed = tf.Variable(True, trainable=False, name="gradflow_armed")
+    made.append(armed)
+
+    def check():
+        for slot, g in pairs:
+            g64 = tf.cast(g, tf.float64) if not g.dtype.is_complex else tf.cast(tf.abs(g), tf.float64)
+            slot.assign(tf.stack([tf.reduce_sum(tf.square(g64)),
+                                  tf.cast(tf.reduce_all(tf.math.is_finite(g64)), tf.float64),
+                                  tf.cast(tf.reduce_any(tf.not_equal(g64, 0)), tf.float64)]))
+        return tf.constant(True)
+
+    tf.cond(armed, check, lambda: tf.constant(False))
+    return made
+
+
+def _with_values(report: Any, slots: list) -> Any:
+    """The traced report with the step's gradient values: norms, and ``zero`` / ``nonfinite``."""
+    import dataclasses
+    import math
+
+    slots[-1].assign(False)  # read once: later steps skip the checks
+    variables = []
+    for v, slot in zip(report.variables, slots[:-1]):
+        if slot is None or v.status in (Status.BLOCKED, Status.DISCONNECTED):
+            variables.append(v)
+            continue
+        squares, finite, nonzero = (float(x) for x in slot.numpy())
+        if math.isnan(finite):
+            raise RuntimeError("the step did not run")
+        if not finite:
+            v = dataclasses.replace(v, status=Status.NONFINITE, grad_norm=None,
+                                    why="its gradient holds NaN or Inf on this batch", expected=False)
+        elif not nonzero:
+            v = dataclasses.replace(v, status=Status.ZERO, grad_norm=0.0,
+                                    why="its gradient is all zero on this batch", expected=False)
+        else:
+            norm = math.sqrt(squares)
+            v = dataclasses.replace(v, grad_norm=norm if math.isfinite(norm) else None)
+        variables.append(v)
+    notes = tuple(n for n in report.notes if not n.startswith("traced call:")) + (
+        "traced call: the verdicts are what the call returned while its graph was built; the gradient "
+        "values are those of the step's first run on the script's own batch",)
+    return dataclasses.replace(report, variables=tuple(variables), numeric=True, notes=notes,
+                               inputs="the script's own batch (traced step)")
+
+
 # ---------------------------------------------------------------------------
 # Eager: the ops the tape saw
 
@@ -741,14 +890,9 @@ def eager_report(site: Site, target: Any, sources: list, names: list, results: l
         seen, frontier_cuts, reaches = set(), [], False
         starts = {start_id} | set((reads or {}).get(start_id, ()))
         if _is_variable(var) and unknown:
-            # Reads TensorFlow ran in C never reach the op callbacks; on the CPU their
-            # value shares the variable's buffer.
-            try:
-                ptr = _buffer(var.value())
-            except Exception:  # noqa: BLE001
-                ptr = None
-            if ptr is not None:
-                starts |= {tid for tid, p in unknown.items() if p == ptr}
+            # Reads TensorFlow ran in C never reach the op callbacks: a tensor no
+            # recorded op made, equal to the variable, stands for such a read.
+            starts |= {tid for tid, t in unknown.items() if _same_value(t, var)}
         stack = [i for sid in starts for i in consumers.get(sid, []) if i in to_target]
         while stack:
             i = stack.pop()

@@ -71,7 +71,7 @@ class GradflowCallback(_keras.callbacks.Callback):
     # -- the interception, first batch only -------------------------------------
     def _norm_hook(self, sources: list, names: list, results: list) -> None:
         """At trace time: keep each layer's gradient norm in a variable the step assigns."""
-        if self.every is None or self._slots:
+        if self.every is None:
             return
         import tensorflow as tf
 
@@ -83,9 +83,11 @@ class GradflowCallback(_keras.callbacks.Callback):
                 g = g.values
             per_layer.setdefault(_layer_of(name), []).append(tf.reduce_sum(tf.square(tf.cast(g, tf.float32))))
         for layer, squares in per_layer.items():
-            with tf.init_scope():
-                slot = tf.Variable(float("nan"), trainable=False, dtype=tf.float32, name="gradflow_norm")
-            self._slots[layer] = slot
+            slot = self._slots.get(layer)  # tf.function traces again after a trace made variables
+            if slot is None:
+                with tf.init_scope():
+                    slot = tf.Variable(float("nan"), trainable=False, dtype=tf.float32, name="gradflow_norm")
+                self._slots[layer] = slot
             slot.assign(tf.sqrt(tf.add_n(squares)))
 
     def on_train_begin(self, logs: Any = None) -> None:
