@@ -239,7 +239,7 @@ def run_target(target: Target, *, strict: bool = False, timings: dict | None = N
             annotate_cuts(flow, ops)
             variables, mismatches = variable_reports(tr.variables, flow, grads)
             stop_gradients = stop_gradient_reports(flow)
-        with _timed(timings, "autodiff_s"):  # TensorFlow evaluates, on the example inputs
+        with timed(timings, "autodiff_s"):  # TensorFlow evaluates, on the example inputs
             from .numeric import loss_value, numeric_causes
 
             loss = loss_value(tr, flow, grads.loss_value) if grads.error is None else None

@@ -367,8 +367,6 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
     from .explain import explain_renderable
     from .schema import select
 
@@ -465,7 +463,6 @@ def _docs(args: argparse.Namespace) -> int:
 
 def _print_error(exc: BaseException) -> None:
     from rich.console import Console
-    from rich.markup import escape
 
     from .render.text import rich_text
 

@@ -674,7 +674,6 @@ def traced_report(site: Site, graph: Any, target: Any, sources: list, names: lis
                   feed: Any = None) -> Any:
     import tensorflow as tf
 
-    from .api import collector_off_the_trace  # noqa: F401 - same pipeline as inspect
     from .autodiff import AutodiffResult, GradFacts, numeric_grad_facts
     from .cuts import annotate_cuts
     from .flowgraph import build_flowgraph

@@ -13,8 +13,6 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-import networkx as nx
-
 from .analysis import (PathCount, blockers_by_source, count_paths, decisive_cuts, forward_ancestors,
                        open_ancestors, shields)
 from .analysis.reach import backward_search

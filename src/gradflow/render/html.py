@@ -23,7 +23,6 @@ import html
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..errors import RenderError
 from ..schema import NO_NUMERIC_CHECK, SCHEMA, Status, shape_text
 from ..version import __version__
 from .overview import decisive_blocker, layer_of, overview, param_count

@@ -25,6 +25,7 @@ from rich.text import Text
 from ..schema import NO_NUMERIC_CHECK, Status, shape_text
 from .overview import decisive_blocker, is_library_cut, layer_rows, overview
 from .text import rich_text as _rich_text
+from .text import visible
 from .theme import style_of
 
 if TYPE_CHECKING:
