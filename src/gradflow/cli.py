@@ -15,7 +15,7 @@ import sys
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .errors import GradflowError, RenderError, TrainOptionsError, UsageError, UserError
-from .tfquiet import after_tensorflow_import, before_tensorflow_import
+from .tfquiet import import_tensorflow
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -300,12 +300,9 @@ def load_report(args: argparse.Namespace, progress: "Any" = None) -> "Report":
 
     model = dict(target=args.target, inputs=args.inputs, function=args.function, loss=args.loss)
     check_options(args.file, **model)  # a wrong path or option fails before TensorFlow loads
-    before_tensorflow_import()
     # The user's module may print; stdout belongs to the report alone.
     with contextlib.redirect_stdout(sys.stderr):
-        import tensorflow  # noqa: F401  (imported here so its start-up noise goes to stderr)
-
-        after_tensorflow_import()
+        import_tensorflow()
         return inspect_file(args.file, **model, strict=args.debug, static=getattr(args, "static", False),
                             progress=progress)
 
@@ -556,7 +553,6 @@ def _is_main_program() -> bool:
 
 def _run_model_command(args: argparse.Namespace) -> int:
     if args.command == "train":
-        before_tensorflow_import()
         return _train(args)
     if args.command == "explain":
         return _explain(args)
@@ -639,9 +635,7 @@ def _train(args: argparse.Namespace) -> int:
             raise TrainOptionsError(f"{option} {path}: use a file name ending in .svg, .png or .pdf.")
     # The user's module may print; stdout belongs to the report alone.
     with contextlib.redirect_stdout(sys.stderr):
-        import tensorflow  # noqa: F401  (its start-up noise goes to stderr)
-
-        after_tensorflow_import()
+        import_tensorflow()
         report = train_file(args.file, target=args.target, inputs=args.inputs, steps=args.steps,
                             optimizer=args.optimizer, lr=args.lr, progress=True)
     start = time.perf_counter()

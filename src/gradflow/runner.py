@@ -19,6 +19,7 @@ from typing import Any
 
 from .errors import UserError
 from .intercept import Interceptor, SiteReport, StopScript
+from .tfquiet import import_tensorflow
 
 __all__ = ["RunResult", "run_script", "ScriptError", "run_to_dict", "run_html", "cli_run"]
 
@@ -117,7 +118,7 @@ def run_script(script: str, args: list[str] | tuple = (), *, steps: int | None =
     redirect = contextlib.redirect_stdout(sys.stderr) if stdout_to_stderr else contextlib.nullcontext()
     try:
         with redirect:
-            import tensorflow  # noqa: F401  (before the clock starts)
+            import_tensorflow()  # before the clock starts
 
             interceptor.install()
             guard.start()
@@ -228,7 +229,6 @@ def cli_run(args: Any) -> int:
         from .errors import UsageError
 
         raise UsageError(f"--steps must be at least 1 (got {args.steps})")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     text = args.format == "text"
     console = Console(highlight=False)
     if not console.is_terminal:

@@ -7,9 +7,19 @@ logging reads the environment once) and :func:`after_tensorflow_import` after
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import sys
+import tempfile
+from typing import Iterator
 
-__all__ = ["before_tensorflow_import", "after_tensorflow_import"]
+__all__ = ["before_tensorflow_import", "after_tensorflow_import", "import_tensorflow"]
+
+# What TensorFlow's C++ side prints at import whatever TF_CPP_MIN_LOG_LEVEL says (absl logs
+# before its own initialisation, and oneDNN's notice): start-up noise, not a message.
+_STARTUP_NOISE = re.compile(r"All log messages before absl::InitializeLog\(\) is called|"
+                            r"oneDNN custom operations are on")
 
 
 def before_tensorflow_import() -> None:
@@ -28,3 +38,41 @@ def after_tensorflow_import() -> None:
         absl_logging.set_verbosity(absl_logging.ERROR)
     except ImportError:  # pragma: no cover
         pass
+
+
+@contextlib.contextmanager
+def _startup_noise_dropped() -> Iterator[None]:
+    """Hold file descriptor 2 while TensorFlow loads; pass on every line but the known noise."""
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # a notebook or a captured stream: no fd to hold
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), fd)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, fd)
+            os.close(saved)
+            held.seek(0)
+            for line in held.read().decode("utf-8", "replace").splitlines(keepends=True):
+                if not _STARTUP_NOISE.search(line):
+                    sys.stderr.write(line)
+            sys.stderr.flush()
+
+
+def import_tensorflow() -> None:
+    """Import TensorFlow quietly: its start-up lines dropped (unless the user set
+    ``TF_CPP_MIN_LOG_LEVEL`` to ask for them), everything else it prints kept."""
+    chosen = "TF_CPP_MIN_LOG_LEVEL" in os.environ
+    before_tensorflow_import()
+    if chosen or "tensorflow" in sys.modules:
+        import tensorflow  # noqa: F401
+    else:
+        with _startup_noise_dropped():
+            import tensorflow  # noqa: F401
+    after_tensorflow_import()
