@@ -360,3 +360,47 @@ def test_an_eager_py_func_graphdef_gives_a_note_not_exit_3(run_main, tmp_path):
     assert any("TensorFlow's autodiff raised AssertionError: EagerPyFuncGrad" in n for n in report["notes"])
     assert all(".;" not in n for n in report["notes"])
     assert {v["name"] for v in report["variables"]} == {"w", "v"}
+
+
+SIGTERM_WRITER = r"""
+import os, signal, sys, threading, time
+from gradflow import writing
+
+folder, mode = sys.argv[1], sys.argv[2]
+target = os.path.join(folder, "out.html")
+if mode == "cli":
+    from gradflow.cli import _terminate_on_sigterm
+    _terminate_on_sigterm()
+
+def kill_once_the_temp_file_exists():
+    while not any(n.startswith(writing.TEMP_PREFIX) for n in os.listdir(folder)):
+        time.sleep(0.0005)
+    os.kill(os.getpid(), signal.SIGTERM)  # a real signal, mid-write
+
+threading.Thread(target=kill_once_the_temp_file_exists, daemon=True).start()
+try:
+    writing.write_atomic(target, "x" * (64 << 20))
+except BaseException as exc:
+    print(type(exc).__name__, flush=True)
+    sys.exit(143)
+print("finished", flush=True)
+"""
+
+
+@pytest.mark.parametrize("mode", ["api", "cli"])
+def test_sigterm_mid_write_leaves_no_temp_file_and_the_old_output(tmp_path, mode):
+    import signal
+    import subprocess
+    import sys
+
+    (tmp_path / "out.html").write_text("old complete report\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, "-c", SIGTERM_WRITER, str(tmp_path), mode], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert "finished" not in proc.stdout, "the signal came too late to test a write in progress"
+    if mode == "api":  # SIGTERM's default disposition: dies by it, after removing the temp file
+        assert proc.returncode == -signal.SIGTERM, proc.stderr
+    else:  # the CLI's handler: Terminated raised through the write
+        assert proc.returncode == 143 and proc.stdout.strip() == "Terminated", (proc.stdout, proc.stderr)
+    assert [p.name for p in tmp_path.iterdir()] == ["out.html"]
+    assert (tmp_path / "out.html").read_text() == "old complete report\n"
