@@ -404,3 +404,14 @@ def test_sigterm_mid_write_leaves_no_temp_file_and_the_old_output(tmp_path, mode
         assert proc.returncode == 143 and proc.stdout.strip() == "Terminated", (proc.stdout, proc.stderr)
     assert [p.name for p in tmp_path.iterdir()] == ["out.html"]
     assert (tmp_path / "out.html").read_text() == "old complete report\n"
+
+
+def test_a_newline_in_the_model_files_name_stays_on_the_header_line(run_main, tmp_path):
+    model = tmp_path / "two\nlines\x1b[31m.py"
+    model.write_text((EXAMPLES / "int_cast.py").read_text())
+    code, out, err = run_main("inspect", str(model))
+    assert code in (0, 1), err
+    first = out.splitlines()[0]
+    assert first.startswith("gradflow  ") and first.endswith("target loss (callable)"), out
+    assert "two\\nlines\\x1b[31m.py" in first
+    assert "\x1b" not in out
