@@ -307,3 +307,111 @@ def test_a_complex_loss_is_noted_and_json_goes_to_dev_stdout(run_cli, tmp_path):
     report = json.loads(first)
     assert json.loads(second)["variables"] == report["variables"]  # written twice: --json and --format
     assert any("the loss is complex (complex64)" in note for note in report["notes"])
+
+
+def _eager_py_func_graphdef(path: pathlib.Path) -> None:
+    """A tf.function's graph holding a ``tf.py_function`` (an EagerPyFunc op), saved as a .pb.
+
+    Its token names no function registered in any process, as in a fresh process
+    where the graph was not built: TensorFlow's EagerPyFunc gradient then asserts.
+    """
+    import tensorflow as tf
+
+    @tf.function(input_signature=[tf.TensorSpec([2], tf.float32)])
+    def f(x):
+        w = tf.constant([1.0, 2.0], name="w")
+        v = tf.constant([3.0, 4.0], name="v")
+        y = tf.py_function(lambda a: a * 3.0, [x * w], tf.float32)
+        return tf.identity(tf.reduce_sum(y) + tf.reduce_sum(v * x), name="loss")
+
+    graph_def = f.get_concrete_function().graph.as_graph_def()
+    for node in graph_def.node:
+        if node.op == "EagerPyFunc":
+            node.attr["token"].s = b"pyfunc_gradflow_test_not_registered"
+    path.write_bytes(graph_def.SerializeToString())
+
+
+def test_an_eager_py_func_graphdef_gives_a_note_not_exit_3(run_main, tmp_path):
+    import json
+
+    import tensorflow as tf
+
+    model = tmp_path / "model.pb"
+    _eager_py_func_graphdef(model)
+    # The oracle: tf.gradients on the imported graph.
+    graph_def = tf.compat.v1.GraphDef()
+    graph_def.ParseFromString(model.read_bytes())
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.compat.v1.import_graph_def(graph_def, name="")
+        try:
+            tf.compat.v1.gradients(graph.get_tensor_by_name("loss:0"),
+                                   [graph.get_tensor_by_name("w:0"), graph.get_tensor_by_name("v:0")])
+            oracle_error = None
+        except Exception as exc:  # noqa: BLE001
+            oracle_error = exc
+    assert isinstance(oracle_error, AssertionError)
+
+    code, out, err = run_main("inspect", str(model), "--loss", "loss:0", "--format", "json")
+    assert code == 0, err
+    assert "Traceback" not in err
+    report = json.loads(out)
+    assert report["numeric_check"] is False
+    assert any("TensorFlow's autodiff raised AssertionError: EagerPyFuncGrad" in n for n in report["notes"])
+    assert all(".;" not in n for n in report["notes"])
+    assert {v["name"] for v in report["variables"]} == {"w", "v"}
+
+
+SIGTERM_WRITER = r"""
+import os, signal, sys, threading, time
+from gradflow import writing
+
+folder, mode = sys.argv[1], sys.argv[2]
+target = os.path.join(folder, "out.html")
+if mode == "cli":
+    from gradflow.cli import _terminate_on_sigterm
+    _terminate_on_sigterm()
+
+def kill_once_the_temp_file_exists():
+    while not any(n.startswith(writing.TEMP_PREFIX) for n in os.listdir(folder)):
+        time.sleep(0.0005)
+    os.kill(os.getpid(), signal.SIGTERM)  # a real signal, mid-write
+
+threading.Thread(target=kill_once_the_temp_file_exists, daemon=True).start()
+try:
+    writing.write_atomic(target, "x" * (64 << 20))
+except BaseException as exc:
+    print(type(exc).__name__, flush=True)
+    sys.exit(143)
+print("finished", flush=True)
+"""
+
+
+@pytest.mark.parametrize("mode", ["api", "cli"])
+def test_sigterm_mid_write_leaves_no_temp_file_and_the_old_output(tmp_path, mode):
+    import signal
+    import subprocess
+    import sys
+
+    (tmp_path / "out.html").write_text("old complete report\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, "-c", SIGTERM_WRITER, str(tmp_path), mode], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert "finished" not in proc.stdout, "the signal came too late to test a write in progress"
+    if mode == "api":  # SIGTERM's default disposition: dies by it, after removing the temp file
+        assert proc.returncode == -signal.SIGTERM, proc.stderr
+    else:  # the CLI's handler: Terminated raised through the write
+        assert proc.returncode == 143 and proc.stdout.strip() == "Terminated", (proc.stdout, proc.stderr)
+    assert [p.name for p in tmp_path.iterdir()] == ["out.html"]
+    assert (tmp_path / "out.html").read_text() == "old complete report\n"
+
+
+def test_a_newline_in_the_model_files_name_stays_on_the_header_line(run_main, tmp_path):
+    model = tmp_path / "two\nlines\x1b[31m.py"
+    model.write_text((EXAMPLES / "int_cast.py").read_text())
+    code, out, err = run_main("inspect", str(model))
+    assert code in (0, 1), err
+    first = out.splitlines()[0]
+    assert first.startswith("gradflow  ") and first.endswith("target loss (callable)"), out
+    assert "two\\nlines\\x1b[31m.py" in first
+    assert "\x1b" not in out

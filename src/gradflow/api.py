@@ -262,7 +262,7 @@ def run_target(target: Target, *, strict: bool = False, timings: dict | None = N
                          "are assumed to pass the gradient (the full mode's autodiff would decide)")
     if grads.error:
         notes.append(
-            f"TensorFlow's autodiff raised {grads.error}; the verdicts come from the graph "
+            f"TensorFlow's autodiff raised {grads.error.rstrip('.')}; the verdicts come from the graph "
             "analysis alone, with no numeric check"
         )
     if mismatches:

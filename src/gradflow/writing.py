@@ -3,9 +3,12 @@ old file or the whole new one), and refusing to write over the model file."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import stat
 import tempfile
+import threading
 
 from .errors import RenderError
 
@@ -63,6 +66,36 @@ def _sweep_stale_temps(folder: str) -> None:
             pass
 
 
+class _Terminated(BaseException):
+    """SIGTERM arrived while :func:`write_atomic` held a temp file under the default disposition."""
+
+
+@contextlib.contextmanager
+def _sigterm_cleans_up():
+    """While a temp file exists: SIGTERM under its default disposition (the Python API, no CLI
+    handler) raises, so the temp file is removed, and then kills the process as SIGTERM would have.
+
+    A handler someone else installed (the CLI's, which raises ``Terminated``) is left alone.
+    """
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def handler(signum, frame):  # noqa: ARG001 - signal's protocol
+        raise _Terminated(signum)
+
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    except _Terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)  # the temp file is gone: die as SIGTERM asked
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def resolve_output(path: str) -> tuple[str, bool]:
     """Where writing ``path`` really goes: (the file to replace, whether to replace it atomically).
 
@@ -85,8 +118,10 @@ def write_atomic(path: str, data: str | bytes) -> None:
     keeps its permission bits when it existed (a new one gets 0666 less the
     umask); a symbolic link is written through (the link stays); a special file
     such as ``/dev/stdout`` is written directly. The temporary file is removed
-    on every error and on SIGTERM (the CLI turns it into an exception); one left
-    by a SIGKILLed gradflow is removed by the next write into that folder.
+    on every error and on SIGTERM (the CLI turns it into an exception; under
+    SIGTERM's default disposition, as from the Python API, the write does so
+    itself, removes the temp file, then dies by SIGTERM); one left by a
+    SIGKILLed gradflow is removed by the next write into that folder.
 
     Raises:
         RenderError: the folder does not exist or is not writable, or ``path`` is a folder.
@@ -108,6 +143,11 @@ def write_atomic(path: str, data: str | bytes) -> None:
     except OSError:
         mode = 0o666 & ~_umask()
     _sweep_stale_temps(folder)
+    with _sigterm_cleans_up():
+        _write_through_temp(path, target, folder, mode, data, binary)
+
+
+def _write_through_temp(path: str, target: str, folder: str, mode: int, data: str | bytes, binary: bool) -> None:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=os.path.splitext(target)[1],
                                    dir=folder)

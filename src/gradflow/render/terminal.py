@@ -74,10 +74,10 @@ def title_line(title: str, source: str | None, target: str, kind: str) -> Text:
     """``TITLE  FILE  target NAME (kind)``: the first line of every terminal report."""
     text = Text()
     text.append(title, style="bold")
-    if source:
-        text.append(f"  {source}")
+    if source:  # one line whatever the file's name holds: a newline shows as \n
+        text.append(f"  {visible(source, tabs=False)}")
     text.append("  target ")
-    text.append(target, style="bold")
+    text.append(visible(target, tabs=False), style="bold")
     text.append(f" ({kind})")
     return text
 
