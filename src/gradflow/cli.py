@@ -295,14 +295,15 @@ def _graph_requests(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 def load_report(args: argparse.Namespace, progress: "Any" = None) -> "Report":
     """Inspect the model the arguments name (inspect and explain alike)."""
-    from .api import inspect_file
+    from .api import collector_paused, inspect_file
     from .formats import check_options
 
     model = dict(target=args.target, inputs=args.inputs, function=args.function, loss=args.loss)
     check_options(args.file, **model)  # a wrong path or option fails before TensorFlow loads
     # The user's module may print; stdout belongs to the report alone.
     with contextlib.redirect_stdout(sys.stderr):
-        import_tensorflow()
+        with collector_paused():
+            import_tensorflow()
         return inspect_file(args.file, **model, strict=args.debug, static=getattr(args, "static", False),
                             progress=progress)
 
@@ -488,6 +489,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     import threading
 
     threads_before = set(threading.enumerate())
+    if args.command in ("inspect", "diff") and _is_main_program():  # ends by _skip_teardown
+        from .api import one_shot_process
+
+        one_shot_process()
     previous_handler = _terminate_on_sigterm()
     try:
         code = _run(args)
