@@ -340,34 +340,54 @@ def machine() -> dict:
 
 
 def end_to_end(models, runs: int) -> list[dict]:
+    """Plain TensorFlow, the full mode and the static mode of each model, interleaved.
+
+    Each round runs the three once, each in a fresh process, in an order that
+    rotates from round to round (a load that drifts during the bench weighs on
+    all three alike); the table takes each one's median, and the ratios are
+    medians over the rounds of the ratios within one round.
+    """
     rows = []
     for label, path in models:
-        gf, plain, analysis, autodiff, trace, static = [], [], [], [], [], []
-        for _ in range(runs):
-            # The static mode (no autodiff, no numeric check), in the same run as its baselines.
-            t, out = _timed(_gradflow_cmd() + ["inspect", path, "--static", "--format", "json"])
-            assert json.loads(out)["mode"] == "static"
-            static.append(t)
-            t, out = _timed(_gradflow_cmd() + ["inspect", path, "--format", "json"])
-            timings = json.loads(out)["timings"]
-            gf.append(t)
-            analysis.append(timings["analysis_s"])
-            autodiff.append(timings["autodiff_s"])
-            trace.append(timings["trace_s"])
-            t, _ = _timed([sys.executable, "-c", PLAIN_TF, path])
-            plain.append(t)
+        gf, plain, analysis, autodiff, trace, static, load = [], [], [], [], [], [], []
+        full_ratios, static_ratios = [], []
+        for i in range(runs):
+            load.append(os.getloadavg()[0])
+            times = {}
+            for kind in _rotated(("plain", "full", "static"), i):
+                if kind == "plain":
+                    times[kind], _ = _timed([sys.executable, "-c", PLAIN_TF, path])
+                elif kind == "static":  # no autodiff, no numeric check
+                    times[kind], out = _timed(_gradflow_cmd() + ["inspect", path, "--static", "--format", "json"])
+                    assert json.loads(out)["mode"] == "static"
+                else:
+                    times[kind], out = _timed(_gradflow_cmd() + ["inspect", path, "--format", "json"])
+                    timings = json.loads(out)["timings"]
+                    analysis.append(timings["analysis_s"])
+                    autodiff.append(timings["autodiff_s"])
+                    trace.append(timings["trace_s"])
+            plain.append(times["plain"])
+            gf.append(times["full"])
+            static.append(times["static"])
+            full_ratios.append(times["full"] / times["plain"])
+            static_ratios.append(times["static"] / times["plain"])
         row = {"model": label, "file": path, "runs": runs,
                "gradflow_s": statistics.median(gf), "plain_tf_s": statistics.median(plain),
                "trace_s": statistics.median(trace), "analysis_s": statistics.median(analysis),
-               "autodiff_s": statistics.median(autodiff), "static_s": statistics.median(static)}
-        row["ratio"] = row["gradflow_s"] / row["plain_tf_s"]
-        row["static_ratio"] = row["static_s"] / row["plain_tf_s"]
+               "autodiff_s": statistics.median(autodiff), "static_s": statistics.median(static),
+               "ratio": statistics.median(full_ratios), "static_ratio": statistics.median(static_ratios),
+               "load": statistics.median(load), "samples": {"plain": plain, "full": gf, "static": static}}
         row["analysis_over_autodiff"] = row["analysis_s"] / row["autodiff_s"]
         print(f"  {label}: gradflow {row['gradflow_s']:.2f} s, plain TF {row['plain_tf_s']:.2f} s, "
               f"x{row['ratio']:.2f}; static {row['static_s']:.2f} s, x{row['static_ratio']:.2f}; "
-              f"analysis/autodiff {row['analysis_over_autodiff']:.2f}", file=sys.stderr)
+              f"analysis/autodiff {row['analysis_over_autodiff']:.2f}; load average {row['load']:.1f}",
+              file=sys.stderr)
         rows.append(row)
     return rows
+
+
+def _rotated(kinds: tuple, i: int) -> tuple:
+    return kinds[i % len(kinds):] + kinds[:i % len(kinds)]
 
 
 def fit_exponent(xs: list[float], ys: list[float]) -> float:
@@ -490,6 +510,44 @@ def _mib(value) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
+def end_to_end_markdown(e2e: list[dict]) -> list[str]:
+    """The "End to end" section (its lines), also rewritten alone by ``--only end-to-end``."""
+    out = ["## End to end: `gradflow inspect` against plain TensorFlow", "",
+           "The plain script imports the model file and runs one `tf.function` with the loss under a "
+           "`GradientTape` and `tape.gradient` over the watched variables: load + trace + autodiff, "
+           "what a user would run to get the gradients. `gradflow inspect FILE --format json` does that "
+           "and the graph analysis and the numeric check on top. `gradflow inspect FILE --static --format json` "
+           "(the static mode) skips TensorFlow's autodiff and the numeric check: the verdicts come from the "
+           "graph and TensorFlow's gradient registry. Goals: full mode at most 1.10x plain TensorFlow, "
+           "static mode at most 0.5x on DenseNet121.", "",
+           "The three run in the same bench run, interleaved: each round runs each once, in a fresh process, "
+           "in an order that rotates from round to round. The seconds are medians over the rounds; each "
+           "ratio is the median over the rounds of the ratio within a round, so that a load that changes "
+           "during the bench weighs on both sides of it. Load is the median 1-minute load average at the "
+           "start of the rounds (the machine has the cores listed above).", "",
+           "| model | runs | load | plain TF (s) | gradflow (s) | gradflow / plain | static (s) | static / plain | "
+           "trace (s) | autodiff (s) | analysis (s) | analysis / autodiff |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in e2e:
+        out.append(f"| {r['model']} | {r['runs']} | {r.get('load', float('nan')):.1f} | {r['plain_tf_s']:.2f} | "
+                   f"{r['gradflow_s']:.2f} | **{r['ratio']:.2f}x** | {r['static_s']:.2f} | "
+                   f"**{r['static_ratio']:.2f}x** | {r['trace_s']:.2f} | {r['autodiff_s']:.2f} | "
+                   f"{r['analysis_s']:.2f} | **{r['analysis_over_autodiff']:.2f}** |")
+    out += ["", "`trace`, `autodiff` and `analysis` are gradflow's own stage timings (`timings` in the JSON "
+            "report): autodiff is TensorFlow computing the gradients gradflow checks its verdicts against; "
+            "analysis is gradflow's graph work (building the analysis graph, path counting, cuts, "
+            "verdicts). Analysis / autodiff is gradflow's overhead as a fraction of the autodiff it explains."]
+    return out
+
+
+def replace_end_to_end(text: str, e2e: list[dict]) -> str:
+    """``text`` (docs/performance.md) with its "End to end" section replaced by ``e2e``'s."""
+    head = "## End to end:"
+    start = text.index(head)
+    end = text.index("\n## ", start + len(head)) + 1
+    return text[:start] + "\n".join(end_to_end_markdown(e2e)) + "\n\n" + text[end:]
+
+
 def markdown(m: dict, e2e: list[dict], series: list[dict], render: list[dict], st: dict, runs: int,
              elapsed: float) -> str:
     out = ["# Performance", "",
@@ -502,27 +560,8 @@ def markdown(m: dict, e2e: list[dict], series: list[dict], render: list[dict], s
            f"- Python {m['python']}, TensorFlow {m['tensorflow']} (CPU), Keras {m['keras']}, Graphviz {m['graphviz']}",
            f"- runs per measurement: {runs}; bench wall time: {elapsed / 60:.1f} min; load average (1 min) "
            f"{m['load_start']:.2f} at the start, {m['load_end']:.2f} at the end", "",
-           "## End to end: `gradflow inspect` against plain TensorFlow", "",
-           "The plain script imports the model file and runs one `tf.function` with the loss under a "
-           "`GradientTape` and `tape.gradient` over the watched variables: load + trace + autodiff, "
-           "what a user would run to get the gradients. `gradflow inspect FILE --format json` does that "
-           "and the graph analysis and the numeric check on top. `gradflow inspect FILE --static --format json` "
-           "(the static mode) skips TensorFlow's autodiff and the numeric check: the verdicts come from the "
-           "graph and TensorFlow's gradient registry. Goals: full mode at most 1.10x plain TensorFlow, "
-           "static mode at most 0.5x on DenseNet121. All three run in the same bench run, interleaved.", "",
-           "| model | runs | plain TF (s) | gradflow (s) | gradflow / plain | static (s) | static / plain | "
-           "trace (s) | autodiff (s) | analysis (s) | analysis / autodiff |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in e2e:
-        out.append(f"| {r['model']} | {r['runs']} | {r['plain_tf_s']:.2f} | {r['gradflow_s']:.2f} | "
-                   f"**{r['ratio']:.2f}x** | {r['static_s']:.2f} | **{r['static_ratio']:.2f}x** | "
-                   f"{r['trace_s']:.2f} | {r['autodiff_s']:.2f} | {r['analysis_s']:.2f} | "
-                   f"**{r['analysis_over_autodiff']:.2f}** |")
-    out += ["", "`trace`, `autodiff` and `analysis` are gradflow's own stage timings (`timings` in the JSON "
-            "report): autodiff is TensorFlow computing the gradients gradflow checks its verdicts against; "
-            "analysis is gradflow's graph work (building the analysis graph, path counting, cuts, "
-            "verdicts). Analysis / autodiff is gradflow's overhead as a fraction of the autodiff it explains.",
-            "", "## Scaling: deep MLP and Transformer stacks, time and peak memory against ops", "",
+           ] + end_to_end_markdown(e2e)
+    out += ["", "## Scaling: deep MLP and Transformer stacks, time and peak memory against ops", "",
             "Synthetic models at depths " + ", ".join(str(r["depth"]) for r in series[0]["rows"]) +
             "; ops = nodes of gradflow's analysis graph. Each depth runs in fresh processes "
             "(`gradflow.inspect_file` in-process, then the default picture, then an untimed second pass "
@@ -621,7 +660,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="small models, depths 8 and 16, 2 runs: a smoke test")
     parser.add_argument("--out", default=str(REPO / "docs" / "performance.md"), help="the Markdown file to write")
     parser.add_argument("--json", metavar="OUT", help="also write the raw numbers as JSON")
+    parser.add_argument("--only", choices=["end-to-end"],
+                        help="measure one part and rewrite only its section of --out (which must exist)")
+    parser.add_argument("--model", action="append", metavar="SUBSTRING",
+                        help="with --only end-to-end: the models whose label contains SUBSTRING (repeatable)")
     args = parser.parse_args(argv)
+    if args.only == "end-to-end":
+        models = [m for m in MODELS if not args.model or any(k.lower() in m[0].lower() for k in args.model)]
+        e2e = end_to_end(models, args.runs)
+        out = Path(args.out)
+        out.write_text(replace_end_to_end(out.read_text(), e2e))
+        print("\n".join(end_to_end_markdown(e2e)))
+        if args.json:
+            Path(args.json).write_text(json.dumps({"end_to_end": e2e}, indent=2) + "\n")
+        return 0
     runs = 2 if args.quick else args.runs
     models = MODELS[:1] if args.quick else MODELS
     depths = DEPTHS[:2] if args.quick else DEPTHS
