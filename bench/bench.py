@@ -3,13 +3,17 @@
     python bench/bench.py               # the whole bench (8 to 14 minutes on 2 cores, by the load)
     python bench/bench.py --quick       # small models, depths 8 and 16, 2 runs: a smoke test
     python bench/bench.py --runs 5 --out docs/performance.md
+    python bench/bench.py --only end-to-end --model DenseNet --runs 5   # that section of docs/performance.md alone
 
 Every measurement runs in a fresh process and is repeated; medians are reported.
 
 1. End to end: ``gradflow inspect FILE --format json`` against a plain TensorFlow
    script doing what any user would do to get the same gradients: import the
    model file, then one ``tf.function`` that runs the loss under a
-   ``GradientTape`` and calls ``tape.gradient`` (load + trace + autodiff).
+   ``GradientTape`` and calls ``tape.gradient`` (load + trace + autodiff);
+   and ``gradflow inspect FILE --static --format json``. The three are
+   interleaved, in an order rotating from round to round; the ratios are the
+   medians of the per-round ratios.
 2. gradflow's own analysis (``timings.analysis_s``) as a fraction of the
    autodiff it checks against (``timings.autodiff_s``).
 3. Scaling: synthetic deep MLPs and Transformer-encoder stacks (depth
@@ -286,6 +290,45 @@ and gradflow (networkx about 0.8 s of it), running the model file (Keras builds 
 load 5 to 9 s), tracing (7 to 14 s) and the analysis (1 to 2 s). The plain script pays the
 same import, load and trace, plus the gradient; the goal of 0.5x needs the trace and the
 imports cheaper still, or an idle machine to show it.
+
+### Third session: what gradflow pays that the plain script does not
+
+DenseNet121, static mode, stage by stage, each process timed from the inside, the code before
+and after this session one after the other (load average 4.2 to 4.7 on 2 cores). On this
+shared machine the wall seconds of a stage no one changed (the trace) doubled from one process
+to the next, so the CPU seconds of the whole process are the steadier measure; the full
+collections (`gc.callbacks`) are what was removed. A plain script run just after: import
+TensorFlow and Keras 6.57, run the model file 3.52, trace forward and gradient 7.12, run 7.86.
+
+| stage (static mode) | before (s) | after (s) | what changed |
+|---|---:|---:|---|
+| import gradflow (networkx, rich) | 0.81 | 0.63 | nothing |
+| import TensorFlow | 18.33, 1.99 of it full collections | 9.01, none | the cyclic collector is off while TensorFlow is imported, and what it built is then set aside (`gc.freeze`): 6 full collections walked TensorFlow's modules |
+| run the model file | 7.03, 0.55 of it a full collection | 3.84, none | the model set aside after the load; each variable's creating line by a frame walk instead of `traceback.extract_stack`, which read every frame's source line (0.8 s for 610 variables under cProfile) |
+| trace (forward only) | 10.65 | 5.18 | nothing: TensorFlow's own work, as in the plain script (the load's noise) |
+| analysis | 1.79 | 0.83 | nothing (already one pass each; decisive cuts only for blocked variables): the load's noise |
+| JSON report | 0.96, then a 0.67 s full collection | 0.40, no collection | `gradflow.jsontext` writes the same bytes as `json.dumps(indent=2)` without nested generators and encodes a repeated flat object (a library cut listed by hundreds of variables) once: 0.48 -> 0.19 s in-process on the 10.7 MB report; the full collection that unfreezing the trace after the analysis caused is gone; one encoding for `--json` and `--format json` together; no report dict for the baseline check when there is no `--baseline` |
+| whole process, wall | 40.69 | 20.10 | |
+| whole process, CPU | 10.58 | 8.48 | |
+
+The full mode pays the same, plus TensorFlow's autodiff through the traced function (forward
+with its intermediates, then the backward function): measured against the plain script's
+single forward-and-gradient function in the same process (CPU seconds, from the end of the
+load), 15.3 and 18.1 (gradflow's trace + tape) against 15.9 and 17.0 (the plain step, less
+the forward trace it redoes): no cheaper way there. Running the concrete function inside an
+outer `tf.function` cost more (15.8 to 16.0 CPU seconds against 12.4 to 14.3).
+
+Before and after in one run (`examples/densenet.py`; each round: plain TensorFlow, the full
+and static modes of the code before this session and of this session's, each a fresh process,
+order rotating; 3 rounds, load average 3.2 to 3.7 at the rounds' starts):
+
+| | plain TF | full before | full after | static before | static after |
+|---|---:|---:|---:|---:|---:|
+| median (s) | 31.68 | 36.05 | 32.65 | 14.09 | 12.60 |
+| per-round ratios to plain | 1 | 0.90, 1.51, 0.86 | 0.84, 1.15, 1.03 | 0.32, 0.69, 0.45 | 0.38, 0.38, 0.40 |
+
+On this shared machine the plain script alone varied from 27 to 40 s between rounds, so a
+single round's ratio can be off by a third; the medians over rounds are the numbers to read.
 """
 
 
