@@ -591,6 +591,17 @@ def replace_end_to_end(text: str, e2e: list[dict]) -> str:
     return text[:start] + "\n".join(end_to_end_markdown(e2e)) + "\n\n" + text[end:]
 
 
+def replace_profiling(text: str) -> str:
+    """``text`` with its hand-written profiling history replaced by ``PROFILING`` (up to the next section)."""
+    head = "## Profiling: before and after"
+    if head not in text:
+        return text
+    start = text.index(head)
+    nxt = text.find("\n## ", start + len(head))
+    end = len(text) if nxt < 0 else nxt + 1
+    return text[:start] + PROFILING + ("\n" if nxt >= 0 else "") + text[end:]
+
+
 def markdown(m: dict, e2e: list[dict], series: list[dict], render: list[dict], st: dict, runs: int,
              elapsed: float) -> str:
     out = ["# Performance", "",
@@ -712,7 +723,7 @@ def main(argv: list[str] | None = None) -> int:
         models = [m for m in MODELS if not args.model or any(k.lower() in m[0].lower() for k in args.model)]
         e2e = end_to_end(models, args.runs)
         out = Path(args.out)
-        out.write_text(replace_end_to_end(out.read_text(), e2e))
+        out.write_text(replace_profiling(replace_end_to_end(out.read_text(), e2e)))
         print("\n".join(end_to_end_markdown(e2e)))
         if args.json:
             Path(args.json).write_text(json.dumps({"end_to_end": e2e}, indent=2) + "\n")
