@@ -30,13 +30,15 @@ __all__ = ["Overview", "overview", "expected_kind", "LayerRow", "layer_rows", "d
 
 # Kinds of variables that are expected not to learn, in the order the line names them.
 _KIND_ORDER = ("BatchNormalization moving statistics", "normalization statistics", "RNG seed states",
-               "counters", "other non-trainable variables", "frozen on purpose")
-_ASSIGNED = {"BatchNormalization moving statistics", "normalization statistics", "RNG seed states", "counters"}
+               "counters", "metric states", "other non-trainable variables", "frozen on purpose")
+_ASSIGNED = {"BatchNormalization moving statistics", "normalization statistics", "RNG seed states", "counters",
+             "metric states"}
 _SINGULAR = {
     "BatchNormalization moving statistics": "BatchNormalization moving statistic",
     "normalization statistics": "normalization statistic",
     "RNG seed states": "RNG seed state",
     "counters": "counter",
+    "metric states": "metric state",
     "other non-trainable variables": "other non-trainable variable",
     "frozen on purpose": "frozen on purpose",
 }
@@ -70,7 +72,9 @@ def expected_kind(v: VariableReport) -> str:
         return "normalization statistics"
     if "seed" in leaf or "rng" in leaf or "seed_generator" in v.name.lower():
         return "RNG seed states"
-    if v.dtype.startswith(("int", "uint")) or leaf in ("iterations", "step", "global_step", "counter", "count"):
+    if leaf in ("total", "count") or "metric" in v.name.lower():  # as the variable's why words it
+        return "metric states"
+    if v.dtype.startswith(("int", "uint")) or leaf in ("iterations", "step", "global_step", "counter"):
         return "counters"
     return "other non-trainable variables"
 
@@ -190,6 +194,11 @@ def overview(report: "Report") -> Overview:
                                                             if k != "frozen on purpose")
                 else "not trainable")
         line = f"{', '.join(parts)}: {tail}"
+    reached = sum(v.status is Status.FLOWS and not v.trainable for v in variables)
+    if reached:  # a layer set trainable=False: TensorFlow has its gradient, the optimizer skips it
+        extra = (f"{_plural(reached, 'non-trainable variable')} that the gradient reaches "
+                 "(trainable=False: the optimizer skips them)")
+        line = f"{line}; {extra}" if line else extra
     if library:
         where = ("in normalization layers' moments" if moments == library else
                  "in library code" if not moments else
