@@ -684,7 +684,8 @@ class _ClusterTree:
                 if body:
                     text = f"function body {display_path(child)}"
                 builder.titles[sid] = text
-                c.attr(label=_label(html_text(builder.scopes.layer_label(last, len(child) - 1))), style=style, color=CLUSTER_COLOUR,
+                label = _label(html_text(builder.scopes.layer_label(last, len(child) - 1)))
+                c.attr(label=label, style=style, color=CLUSTER_COLOUR,
                        fontcolor=CLUSTER_TEXT_COLOUR, fontsize="10", labeljust="l", margin="6",
                        id=sid, tooltip=esc_string([text]))
                 self.emit(c, builder, child)
