@@ -1,4 +1,4 @@
-"""render/dot.py (with view.py, focus.py, collapse.py) on hand-built graphs: structure, colour code, views, escaping.
+"""render/dot.py (with view, focus, collapse, dotsyntax) on hand-built graphs: structure, colour code, views, escaping.
 
 TF-free: each test builds the analysis graph (the attributes documented in
 gradflow/flowgraph.py) and the report by hand, then asserts on the DOT source
@@ -20,6 +20,7 @@ from gradflow.errors import UserError
 from gradflow.flowgraph import FlowGraph
 from gradflow.render import collapse
 from gradflow.render import dot as gdot
+from gradflow.render import dotsyntax
 from gradflow.render.theme import CUT_COLOUR, STATUS_STYLES, STATUS_TINTS
 from gradflow.report import Blocker, Report, Status, VariableReport
 from gradflow.sources import Location
@@ -411,11 +412,11 @@ class TestEscaping:
 
     def test_escape_helpers(self):
         for name in self.HOSTILE:
-            text = gdot.html_text(name)
+            text = dotsyntax.html_text(name)
             assert "<" not in text and ">" not in text and '"' not in text and "\n" not in text
-        assert gdot.esc_string(["a\\", "b"]) == "a\\\\\\nb"
-        assert gdot.dot_id("matmul/ReadVariableOp") == "matmul/ReadVariableOp"
-        assert gdot.dot_id('a"b').startswith("_h/") and gdot.dot_id("a:b").startswith("_h/")
+        assert dotsyntax.esc_string(["a\\", "b"]) == "a\\\\\\nb"
+        assert dotsyntax.dot_id("matmul/ReadVariableOp") == "matmul/ReadVariableOp"
+        assert dotsyntax.dot_id('a"b').startswith("_h/") and dotsyntax.dot_id("a:b").startswith("_h/")
 
 
 class TestDeterminism:

@@ -5,28 +5,28 @@ Built from a finished :class:`~gradflow.report.Report` and its analysis graph
 What is drawn is decided elsewhere: :mod:`~gradflow.render.view` (which ops and
 edges, and what each is), :mod:`~gradflow.render.focus` (``--focus``) and
 :mod:`~gradflow.render.collapse` (clusters, ``--collapse``). This module turns
-those decisions into nodes, edges, clusters, tooltips and the legend.
+those decisions into nodes, edges, clusters and tooltips, with the legend of
+:mod:`~gradflow.render.legend` and the ids and escaping of :mod:`~gradflow.render.dotsyntax`.
 :func:`to_dot` returns the ``graphviz.Digraph``; :mod:`gradflow.render.files`
 runs Graphviz's ``dot`` on it and writes files.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
-import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import graphviz
 
 from ..errors import ArgumentError, RenderError
 from ..schema import Status, shape_text
 from .collapse import display_path, plan_scopes
+from .dotsyntax import SAFE_ID, digest, dot_id, esc_string, html_label, html_text, small_text, svg_id
 from .focus import resolve_focus
+from .legend import add_legend
 from .overview import overview
-from .text import visible as _visible
 from .theme import (
     CLUSTER_COLOUR,
     CLUSTER_TEXT_COLOUR,
@@ -61,49 +61,6 @@ _EDGE_WORDS = {
     FORWARD: "forward value only: its gradient never reaches a variable",
     FAINT: "not on a path from a variable to the loss",
 }
-
-_SAFE_ID = re.compile(r"[A-Za-z0-9_.\-/>\[\]*+]+\Z")
-
-
-# -- escaping ----------------------------------------------------------------
-def html_text(text: Any) -> str:
-    """``text`` as the content of a Graphviz HTML-like label: data, never markup."""
-    text = _visible(str(text).replace("\n", " ").replace("\t", " "))
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&#39;"))
-
-
-def esc_string(lines: Iterable[Any]) -> str:
-    """Lines of user text as one Graphviz escString (``tooltip``): backslashes are literal."""
-    parts = [_visible(str(line).replace("\n", " ")).replace("\\", "\\\\")
-             for line in lines]
-    return graphviz.nohtml("\\n".join(parts))
-
-
-def dot_id(name: str) -> str:
-    """A DOT node id for an analysis-graph id: the id itself when it is plain, else a stable hash."""
-    if _SAFE_ID.match(name) and ":" not in name:
-        return graphviz.nohtml(name)
-    return graphviz.nohtml("_h/" + _digest(name))
-
-
-def svg_id(kind: str, name: str) -> str:
-    """A stable SVG element id (``gf_n_...``) for JavaScript and CSS hooks."""
-    return f"gf_{kind}_{_digest(name)}"
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
-
-
-def _label(*rows: str) -> str:
-    """An HTML-like label from rows that are already escaped."""
-    return "<" + "<BR/>".join(rows) + ">"
-
-
-def _small(text: str, colour: str | None = None, size: int = 9) -> str:
-    colour_attr = f' COLOR="{colour}"' if colour else ""
-    return f'<FONT POINT-SIZE="{size}"{colour_attr}>{text}</FONT>'
 
 
 def _shape_text(shape: Any) -> str:
@@ -267,7 +224,7 @@ class _Builder:
         dot.attr(label=self.title_label())
         clusters.emit(dot, self)
         self.emit_edges(dot, stand_in)
-        self.emit_legend(dot)
+        add_legend(dot, self.titles)
         drawn = len(placed) + len(self.view.extra_vars)
         return Drawing(digraph=dot, note=self.scopes.note, depth=self.scopes.depth, nodes=drawn,
                        total=self.scopes.total, titles=self.titles, variable_ids=self.variable_ids)
@@ -286,7 +243,7 @@ class _Builder:
         if self.hidden:
             view.append(f"{self.hidden} non-trainable variable{'s' if self.hidden != 1 else ''} "
                         "off every path not drawn (--view full draws them)")
-        rows.append(_small(html_text(", ".join(view)), FAINT_TEXT_COLOUR, 10))
+        rows.append(small_text(html_text(", ".join(view)), FAINT_TEXT_COLOUR, 10))
         return "<" + "".join(row + '<BR ALIGN="LEFT"/>' for row in rows) + ">"
 
     # -- nodes ----------------------------------------------------------------
@@ -332,34 +289,34 @@ class _Builder:
         type_row = f"<B>{html_text(op_type)}</B>"
         if kind == "loss":
             attrs.update(node_style("loss"), margin="0.02")
-            attrs["label"] = _label("<B>loss</B>")
+            attrs["label"] = html_label("<B>loss</B>")
         elif kind == "stop_gradient":
             attrs.update(node_style("stop_gradient"))
             rows = [type_row]
             if loc is not None:
-                rows.append(_small(html_text(loc)))
-            attrs["label"] = _label(*rows)
+                rows.append(small_text(html_text(loc)))
+            attrs["label"] = html_label(*rows)
         elif kind == "cut":
             attrs.update(node_style("cut"))
-            rows = [f"✗ {type_row}", _small(html_text(reason), CUT_COLOUR)]
+            rows = [f"✗ {type_row}", small_text(html_text(reason), CUT_COLOUR)]
             if loc is not None:
-                rows.append(_small(html_text(loc), CUT_COLOUR))
-            attrs["label"] = _label(*rows)
+                rows.append(small_text(html_text(loc), CUT_COLOUR))
+            attrs["label"] = html_label(*rows)
         elif kind == "grad":
             colour = style_of(PATH_RANK[self.view.rank[n]]).colour
             attrs.update(node_style("grad", colour))
-            rows = [type_row] + ([_small(html_text(short), FAINT_TEXT_COLOUR)] if show_name else [])
-            attrs["label"] = _label(*rows)
+            rows = [type_row] + ([small_text(html_text(short), FAINT_TEXT_COLOUR)] if show_name else [])
+            attrs["label"] = html_label(*rows)
         elif kind == "quiet_cut":
             attrs.update(node_style("quiet_cut"))
-            attrs["label"] = _label(html_text(op_type), _small(html_text("by design"), FAINT_COLOUR, 8))
+            attrs["label"] = html_label(html_text(op_type), small_text(html_text("by design"), FAINT_COLOUR, 8))
         elif kind == "input":
             attrs.update(node_style("input"))
-            attrs["label"] = _label(html_text(name), _small(html_text(f"{dtype} {shape}")))
+            attrs["label"] = html_label(html_text(name), small_text(html_text(f"{dtype} {shape}")))
         else:
             attrs.update(node_style(kind))
-            rows = [html_text(op_type)] + ([_small(html_text(short))] if show_name else [])
-            attrs["label"] = _label(*rows)
+            rows = [html_text(op_type)] + ([small_text(html_text(short))] if show_name else [])
+            attrs["label"] = html_label(*rows)
         return attrs
 
     def variable_attrs(self, vs: list["VariableReport"], key: str) -> dict:
@@ -391,8 +348,8 @@ class _Builder:
         attrs.update(variable_style(status, trainable))
         sub = None if trainable else TEXT_COLOUR
         detail = html_text(f"{v.dtype} {_shape_text(v.shape)}" + ("" if trainable else " · not trainable"))
-        attrs["label"] = _label(f"<B>{names}</B>", _small(detail, sub),
-                                _small(html_text(f"{st.symbol} {v.status.value}"), sub, 10))
+        attrs["label"] = html_label(f"<B>{names}</B>", small_text(detail, sub),
+                                small_text(html_text(f"{st.symbol} {v.status.value}"), sub, 10))
         return attrs
 
     def group_attrs(self, g: tuple[str, ...], members: list[str]) -> dict:
@@ -440,15 +397,15 @@ class _Builder:
         parts = [f"{ops} op{'s' if ops != 1 else ''}"]
         if n_vars:
             parts.append(f"{n_vars} variable{'s' if n_vars != 1 else ''}")
-        rows.append(_small(html_text(" · ".join(parts)), sub))
+        rows.append(small_text(html_text(" · ".join(parts)), sub))
         status_bits = [f"{counts[s]} {style_of(s).label}" for s in STATUS_ORDER if counts[s]]
         status_bits += [f"{counts_nt[s]} {style_of(s).label} (not trainable)" for s in STATUS_ORDER if counts_nt[s]]
         if status_bits:
-            rows.append(_small(html_text(", ".join(status_bits)), sub))
+            rows.append(small_text(html_text(", ".join(status_bits)), sub))
         if cuts:
             cut_text = f"✗ {cuts} cut{'s' if cuts != 1 else ''}" + (f", {blocking} blocking" if blocking else "")
-            rows.append(_small(html_text(cut_text), CUT_COLOUR if not trained else sub))
-        attrs["label"] = _label(*rows)
+            rows.append(small_text(html_text(cut_text), CUT_COLOUR if not trained else sub))
+        attrs["label"] = html_label(*rows)
         where = display_path(g)
         if g[-1].endswith("+") and not where.endswith(g[-1].rstrip("+")):
             where += "/" + g[-1].rstrip("+")
@@ -567,83 +524,6 @@ class _Builder:
         return attrs
 
     # -- legend ---------------------------------------------------------------
-    def emit_legend(self, dot: graphviz.Digraph) -> None:
-        with dot.subgraph(name="cluster__legend") as c:
-            c.attr(label=_label("<B>legend</B>"), style="rounded", color=CLUSTER_COLOUR,
-                   fontcolor=CLUSTER_TEXT_COLOUR, fontsize="10", labeljust="l", margin="8")
-            c.attr("node", fontsize="9", height="0.25", margin="0.06,0.02")
-            c.attr("edge", arrowsize="0.6")
-            rows: list[list[tuple[str, dict]]] = [[], [], [], []]
-            for status in (Status.FLOWS, Status.ZERO, Status.NONFINITE, Status.BLOCKED, Status.DISCONNECTED):
-                st = style_of(status)
-                rows[0].append((f"_legend/{status.value}", {
-                    **variable_style(status, True), "penwidth": "1.2",
-                    "label": _label(html_text(f"{st.symbol} {st.label}")),
-                    "tooltip": esc_string([f"variable: {st.label}: {st.meaning}"])}))
-            rows[1] += [
-                ("_legend/untrainable", {
-                    **variable_style(Status.FLOWS, False),
-                    "label": _label("not trainable"), "tooltip": esc_string(["a variable that is not trainable"])}),
-                ("_legend/grad", {
-                    **node_style("grad", style_of(Status.FLOWS).colour), "label": _label("op on a gradient path"),
-                    "tooltip": esc_string(["an op the gradient flows through"])}),
-                ("_legend/forward", {
-                    **node_style("forward"), "fontsize": "9", "label": _label("forward value only"),
-                    "tooltip": esc_string(["an op whose gradient never reaches a variable"])}),
-                ("_legend/loss", {
-                    **node_style("loss"), "label": _label("<B>loss</B>"), "margin": "0.01", "fontsize": "8",
-                    "tooltip": esc_string(["the loss"])}),
-            ]
-            rows[2] += [
-                ("_legend/stop_gradient", {
-                    **node_style("stop_gradient"), "label": _label("<B>StopGradient</B>"),
-                    "tooltip": esc_string(["tf.stop_gradient: the gradient stops here"])}),
-                ("_legend/cut", {
-                    **node_style("cut"), "label": _label("✗ <B>other cut</B>: reason"),
-                    "tooltip": esc_string(["ArgMax, Round, an integer Cast, numpy_function, a custom "
-                                           "gradient returning None..."])}),
-                ("_legend/quiet_cut", {
-                    **node_style("quiet_cut"), "label": _label("cut by design"),
-                    "tooltip": esc_string(["library internals (BatchNorm moments, Dropout's RNG) or a cut only "
-                                           "non-trainable variables reach: expected, never red"])}),
-                ("_legend/group", {
-                    "shape": "box3d", "style": "filled", "fillcolor": style_of(Status.FLOWS).colour,
-                    "color": style_of(Status.FLOWS).colour, "fontcolor": "white",
-                    "label": _label("collapsed scope"),
-                    "tooltip": esc_string(["a collapsed name scope, coloured by the worst status inside"])}),
-            ]
-            # Edge samples: "• ──> words", drawn left to right within one rank.
-            samples = [(FLOW, "gradient flows", {"color": style_of(Status.FLOWS).colour, "penwidth": "2.6"}),
-                       (BEHIND, "behind a cut", {"color": CUT_COLOUR, "style": "dashed", "penwidth": "1.8"}),
-                       (FORWARD, "forward only", {"color": FORWARD_COLOUR, "penwidth": "1.1"})]
-            sample_edges = []
-            for cls, text, attrs in samples:
-                a, b = f"_legend/e_{cls}_a", f"_legend/e_{cls}_b"
-                rows[3].append((a, {"shape": "point", "width": "0.06", "color": attrs["color"],
-                                    "tooltip": esc_string([text])}))
-                rows[3].append((b, {"shape": "plaintext", "label": _label(html_text(text)), "height": "0.2",
-                                    "tooltip": esc_string([text])}))
-                sample_edges.append((a, b, text, attrs))
-            visible = {(a, b) for a, b, _, _ in sample_edges}
-            for r, row in enumerate(rows):
-                with c.subgraph(name=f"_legend_row{r}") as rank:
-                    rank.attr(rank="same")
-                    for nid, attrs in row:
-                        attrs = dict(attrs)
-                        attrs["id"] = svg_id("l", nid)
-                        self.titles[attrs["id"]] = str(attrs["tooltip"]).replace("\\n", "\n")
-                        rank.node(nid, **attrs)
-                for (a, _), (b, _) in zip(row, row[1:]):
-                    if (a, b) not in visible:
-                        c.edge(a, b, style="invis")
-            for a, b, text, attrs in sample_edges:
-                eid = svg_id("l", a + "->" + b)
-                self.titles[eid] = text
-                c.edge(a, b, id=eid, tooltip=esc_string([text]), minlen="2", **attrs)
-            for upper, lower in zip(rows, rows[1:]):
-                c.edge(upper[0][0], lower[0][0], style="invis")
-
-
 def _group_id(g: tuple[str, ...]) -> str:
     return dot_id("_scope/" + "/".join(g))
 
@@ -672,8 +552,8 @@ class _ClusterTree:
                 self.emit(dot, builder, child)
                 continue
             name = "cluster_" + "/".join(child)
-            if not _SAFE_ID.match(name):
-                name = "cluster__h/" + _digest("/".join(child))
+            if not SAFE_ID.match(name):
+                name = "cluster__h/" + digest("/".join(child))
             with dot.subgraph(name=graphviz.nohtml(name)) as c:
                 last = child[-1]
                 body = "[" in last
@@ -684,7 +564,7 @@ class _ClusterTree:
                 if body:
                     text = f"function body {display_path(child)}"
                 builder.titles[sid] = text
-                label = _label(html_text(builder.scopes.layer_label(last, len(child) - 1)))
+                label = html_label(html_text(builder.scopes.layer_label(last, len(child) - 1)))
                 c.attr(label=label, style=style, color=CLUSTER_COLOUR,
                        fontcolor=CLUSTER_TEXT_COLOUR, fontsize="10", labeljust="l", margin="6",
                        id=sid, tooltip=esc_string([text]))
