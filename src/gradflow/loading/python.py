@@ -20,7 +20,7 @@ import sys
 import types
 from typing import Any, Callable
 
-from ..errors import InputsError, ModelFileError, ModelImportError, TargetError
+from ..errors import InputsError, ModelFileError, ModelImportError, TargetError, first_line
 from ..sources import format_user_traceback
 from .inputs import summarize, synthesize_from_signature
 from .objects import describe, is_compiled_keras_model, is_graph_tensor, is_keras_model, is_tf_function
@@ -87,7 +87,7 @@ def import_model_file(path: str) -> types.ModuleType:
         ) from exc
     except (Exception, SystemExit) as exc:
         raise ModelImportError(
-            f"importing {path} raised {type(exc).__name__}: {exc}. "
+            f"importing {path} raised {type(exc).__name__}: {first_line(exc)}. "
             "Fix the error in the model file (your frames are shown below).",
             user_traceback=format_user_traceback(exc),
         ) from exc
