@@ -90,7 +90,6 @@ class View:
         self.report = report
         self.mode = mode
         self.focus = focus
-        self.flow = report.flow
         self.G = report.flow.G
         self.loss = report.flow.loss
         self.by_node: dict[str, list[VariableReport]] = {}
