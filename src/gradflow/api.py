@@ -13,8 +13,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from .errors import AnalysisMismatch
-from .formats import load_model
-from .loading import Target, forget_autograph_conversions, python_target, tf_state_guard
+from .loading import Target, forget_autograph_conversions, load_model, python_target, tf_state_guard
 from .progress import stage
 from .report import Report
 

@@ -296,7 +296,7 @@ def _graph_requests(args: argparse.Namespace) -> list[tuple[str, str]]:
 def load_report(args: argparse.Namespace, progress: "Any" = None) -> "Report":
     """Inspect the model the arguments name (inspect and explain alike)."""
     from .api import inspect_file
-    from .formats import check_options
+    from .loading import check_options
 
     model = dict(target=args.target, inputs=args.inputs, function=args.function, loss=args.loss)
     check_options(args.file, **model)  # a wrong path or option fails before TensorFlow loads

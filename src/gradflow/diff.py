@@ -444,7 +444,7 @@ def diff_digraph(diff: Diff) -> Any:
     """
     import graphviz
 
-    from .render.dot import dot_id
+    from .render.dotsyntax import dot_id
     from .render.theme import GRAPH_FONT, LOSS_COLOUR, STATUS_STYLES, STATUS_TINTS
     from .schema import Status
 
@@ -521,7 +521,7 @@ def diff_digraph(diff: Diff) -> Any:
 
 def _rows(*rows: str) -> str:
     """A Graphviz HTML-like label of plain-text rows."""
-    from .render.dot import html_text
+    from .render.dotsyntax import html_text
 
     return "<" + "<BR/>".join(html_text(r) for r in rows) + ">"
 

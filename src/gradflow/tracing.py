@@ -7,7 +7,7 @@ contract: the variables the traced loss reads, plus those reachable from the
 module's globals (or the module's explicit ``variables`` list), plus a TF1
 graph's global-variables collection. A function restored from a SavedModel is
 already a graph and is taken as it is; so is a GraphDef's loss tensor, whose
-variables the loader found (:mod:`gradflow.formats`).
+variables the loader found (:mod:`gradflow.loading`).
 """
 
 from __future__ import annotations
