@@ -626,7 +626,9 @@ def _train(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from .render.train_view import train_renderable
-    from .training import PLOT_SUFFIXES, check_options, train_file
+    from .training.optimizers import check_options
+    from .training.result import PLOT_SUFFIXES
+    from .training.run import train_file
     from .writing import write_atomic
 
     check_options(args.steps, args.optimizer, args.lr)
