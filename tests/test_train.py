@@ -318,3 +318,14 @@ class TestPieces:
         assert list(itertools.islice(Batches(iter("ab"), label="b"), 5)) == list("ababa")
         with pytest.raises(Exception, match="empty"):
             Batches([], label="b")
+
+    def test_the_package_keeps_its_public_names(self):
+        import gradflow
+        import gradflow.training as training
+        from gradflow.training.result import TrainReport
+
+        assert gradflow.train is training.train is training.run.train
+        assert training.train_file is train_file and training.TrainReport is TrainReport
+        assert training.decide_verdict is decide_verdict and training.sample_indices is sample_indices
+        assert training.TrainOptionsError is TrainOptionsError
+        assert set(training.__all__) <= set(dir(training))
