@@ -331,12 +331,14 @@ def variable_reports(
         grad_norm = grad.norm if grad is not None and not grad.is_none else None
         expected, expected_reason = expectation(status, ref.trainable, blockers, name=ref.name, others=names)
         what = ""
-        if expected and not ref.trainable:
-            # Not meant to learn: no fix, and its why says what it is. (A
-            # trainable variable the user froze keeps the question "intended?
-            # remove tf.stop_gradient": gradflow cannot know the intent.)
-            what = describe_untrainable(ref.name, names)
+        if expected:
+            # Not meant to learn (not trainable, or frozen by the user's own
+            # tf.stop_gradient): no fix. A non-trainable variable's why says
+            # what it is; a frozen one's names the cut, listed under "cuts you
+            # wrote", where a freeze on the wrong tensor is seen.
             blockers = tuple(dataclasses.replace(b, fix="") for b in blockers)
+            if not ref.trainable:
+                what = describe_untrainable(ref.name, names)
         reports.append(
             VariableReport(
                 name=ref.name,
