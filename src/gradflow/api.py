@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from .errors import AnalysisMismatch
-from .formats import load_model
+from .formats import check_options, load_model
 from .loading import Target, forget_autograph_conversions, python_target, tf_state_guard
 from .progress import stage
 from .report import Report
@@ -148,7 +148,6 @@ def inspect_file_quietly(path: str, *, target: str | None = None, inputs: str | 
     import contextlib
     import sys
 
-    from .formats import check_options
     from .tfquiet import import_tensorflow
 
     model = dict(target=target, inputs=inputs, function=function, loss=loss)
