@@ -2,9 +2,9 @@
 
 :class:`TrainReport` holds one :class:`VariableRun` per variable (its
 trajectory, verdict and how that compares with ``inspect``), the watched
-expressions and the optimizer used. It renders itself lazily through
-``render/`` (the terminal table, the plots): the only edge from here into
-``render/`` besides number text.
+expressions and the optimizer used. It renders itself through ``render/``
+(the terminal table, the plots), imported inside those methods only: the lazy
+facade; at load time this module reads ``render.text.number`` alone.
 """
 
 from __future__ import annotations
