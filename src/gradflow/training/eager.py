@@ -42,7 +42,7 @@ def run_eager(setup: TrainSetup) -> tuple[Recorder, OptimizerInfo, dict[str, lis
     """
     import tensorflow as tf
 
-    from ..tracing import keras_loss_function
+    from ..tracing import keras_compute_loss
 
     target = setup.target
     refs = setup.refs
@@ -61,8 +61,7 @@ def run_eager(setup: TrainSetup) -> tuple[Recorder, OptimizerInfo, dict[str, lis
             info = keras_optimizer_info(opt, "given")
 
     if target.kind == "keras":
-        loss_fn, _, _ = keras_loss_function(target, _eager_inputs(tuple(target.args))[:2])
-        fn = loss_fn.python_function
+        fn = keras_compute_loss(target.obj)  # the model is built: trace() ran first
 
         def call(args: tuple, kwargs: dict) -> Any:
             x, y = args[0], args[1]
