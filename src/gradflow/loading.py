@@ -390,7 +390,7 @@ def make_target(
         return Target(kind="callable", args=args, kwargs=kwargs,
                       inputs_note=f"{inputs_label}: {summarize(inputs)}", **common)
     signature = getattr(obj, "input_signature", None) if is_tf_function(obj) else None
-    if signature is not None:
+    if signature:  # a zero-argument tf.function has the empty signature (): nothing to synthesise
         args = synthesize_from_signature(signature)
         return Target(kind="callable", args=args,
                       inputs_note=f"synthesised from input_signature: {summarize(args)}", **common)

@@ -47,6 +47,10 @@ _LIBRARY_OP = re.compile(r"(^|/)(moments|seed_generator[^/]*|dropout[^/]*|random
                          r"SeedGenerator|FloorMod", re.IGNORECASE)
 
 
+# BatchNormalization's and LayerNormalization's mean/variance: the StopGradient of tf.nn.moments.
+_MOMENTS = re.compile(r"(^|/)moments(_\d+)?/")
+
+
 def param_count(v: VariableReport) -> int:
     """How many numbers a variable holds (0 when its shape is unknown)."""
     if v.shape is None or any(d is None for d in v.shape):
@@ -172,10 +176,11 @@ def overview(report: "Report") -> Overview:
             continue
         counts[expected_kind(v)] += 1
     expected = tuple((c, k) for k, c in counts.items() if c)
-    user_cuts, library = [], 0
+    user_cuts, library, moments = [], 0, 0
     for sg in report.stop_gradients:
         if is_library_cut(sg.op, sg.origin, sg.location):
             library += 1
+            moments += bool(_MOMENTS.search(sg.op))
         else:
             user_cuts.append(sg)
     parts = [f"{c} {k if c != 1 else _SINGULAR[k]}" for c, k in expected if k != "frozen on purpose"]
@@ -186,7 +191,10 @@ def overview(report: "Report") -> Overview:
                 else "not trainable")
         line = f"{', '.join(parts)}: {tail}"
     if library:
-        extra = f"{_plural(library, 'library StopGradient')} (BatchNormalization moments and the like)"
+        where = ("in normalization layers' moments" if moments == library else
+                 "in library code" if not moments else
+                 f"{moments} in normalization layers' moments, {library - moments} elsewhere in library code")
+        extra = f"{_plural(library, 'library StopGradient')} ({where})"
         line = f"{line}; {extra}" if line else extra
     healthy = not problems and not loss_problem
     return Overview(headline=headline, healthy=healthy, trainable=n, loss_problem=loss_problem,
