@@ -7,7 +7,7 @@ contract: the variables the traced loss reads, plus those reachable from the
 module's globals (or the module's explicit ``variables`` list), plus a TF1
 graph's global-variables collection. A function restored from a SavedModel is
 already a graph and is taken as it is; so is a GraphDef's loss tensor, whose
-variables the loader found (:mod:`gradflow.formats`).
+variables the loader found (:mod:`gradflow.loading`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from .loading import SEED, Target, record_variable_creation, synthesize_value
 from .sources import format_user_traceback
 from .schema import shape_text
 
-__all__ = ["Trace", "VariableRef", "trace", "variable_display_name", "keras_loss_function"]
+__all__ = ["Trace", "VariableRef", "trace", "variable_display_name", "keras_loss_function",
+           "keras_compute_loss"]
 
 
 @dataclass
@@ -129,6 +130,8 @@ def _trace_function(target: Target) -> Trace:
         concrete, args, kwargs = _concrete_function(target, args, kwargs)
     out, loss = _loss_output(target, concrete)
     notes = list(target.notes) + _loss_shape_notes(out)
+    if target.kind == "keras":
+        notes += _outputs_without_loss_notes(target.obj)
     graph = concrete.graph
     captured = {id(external): internal.op.name for external, internal in graph.captures}
     read = list(graph.variables)
@@ -202,6 +205,24 @@ def _as_tf_function(obj: Any) -> Any:
     return tf.function(obj.__call__)
 
 
+def keras_compute_loss(model: Any) -> Any:
+    """The compiled model's loss as a plain function of ``(x, y, sample_weight)``, with ``training=True``.
+
+    ``sample_weight`` may be None. :func:`keras_loss_function` wraps it for
+    tracing; ``gradflow train`` calls it inside its own training step.
+    """
+    accepts_training = "training" in inspect.signature(model.compute_loss).parameters
+
+    def loss_of(x: Any, y: Any, sample_weight: Any) -> Any:
+        y_pred = model(x, training=True)
+        kwargs = dict(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+        if accepts_training:
+            kwargs["training"] = True
+        return model.compute_loss(**kwargs)
+
+    return loss_of
+
+
 def keras_loss_function(target: Target, args: tuple) -> tuple[Any, tuple, dict]:
     """A tf.function computing the compiled model's loss with ``training=True``."""
     import tensorflow as tf
@@ -214,17 +235,20 @@ def keras_loss_function(target: Target, args: tuple) -> tuple[Any, tuple, dict]:
             model(x, training=False)
         except Exception as exc:
             raise _trace_failure(target, exc) from exc
-    accepts_training = "training" in inspect.signature(model.compute_loss).parameters
+    loss_of = keras_compute_loss(model)
 
-    def compiled_loss(x: Any, y: Any, sample_weight: Any = None) -> Any:
-        y_pred = model(x, training=True)
-        kwargs = dict(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
-        if accepts_training:
-            kwargs["training"] = True
-        return model.compute_loss(**kwargs)
+    if sample_weight is None:
+        # No optional argument: a concrete function binds a nested `y` (a dict of
+        # outputs) only by its full signature, where a defaulted None is required.
+        def compiled_loss(x: Any, y: Any) -> Any:
+            return loss_of(x, y, None)
 
-    call_kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
-    return tf.function(compiled_loss), (x, y), call_kwargs
+        return tf.function(compiled_loss), (x, y), {}
+
+    def weighted_loss(x: Any, y: Any, sample_weight: Any) -> Any:
+        return loss_of(x, y, sample_weight)
+
+    return tf.function(weighted_loss), (x, y), {"sample_weight": sample_weight}
 
 
 def _check_signature(target: Target, fn: Any, args: tuple) -> None:
@@ -298,6 +322,30 @@ def _kind_of(value: Any) -> str:
     if isinstance(value, dict):
         return f"a dict with keys {sorted(map(str, value))}"
     return f"a {type(value).__name__}"
+
+
+def _outputs_without_loss_notes(model: Any) -> list[str]:
+    """A compiled model whose ``compile(loss=...)`` leaves some named outputs without a loss.
+
+    Keras then warns "Gradients do not exist for variables [...]" in ``fit``: the
+    variables that feed only those outputs get no gradient.
+    """
+    names = [str(n) for n in (getattr(model, "output_names", None) or [])]
+    losses = getattr(model, "loss", None)
+    if len(names) < 2 or losses is None:
+        return []
+    if isinstance(losses, dict):
+        missing = [n for n in names if losses.get(n) is None]
+    elif isinstance(losses, (list, tuple)) and len(losses) == len(names):
+        missing = [n for n, one in zip(names, losses) if one is None]
+    else:
+        return []  # one loss for every output
+    if not missing or len(missing) == len(names):
+        return []
+    which = ", ".join(f"'{n}'" for n in missing)
+    return [f"compile() gives no loss for output{'s' if len(missing) > 1 else ''} {which} "
+            f"(of {len(names)} outputs): variables that feed only {'them' if len(missing) > 1 else 'it'} "
+            "get no gradient (Keras's \"Gradients do not exist for variables\" in fit)"]
 
 
 def _loss_shape_notes(out: Any) -> list[str]:

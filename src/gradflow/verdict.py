@@ -13,14 +13,14 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from .analysis import (PathCount, blockers_by_source, count_paths, decisive_cuts, forward_ancestors,
+from .analysis import (PathCount, Separators, blockers_by_source, count_paths, forward_ancestors,
                        open_ancestors, shields)
 from .analysis.reach import backward_search
 from .autodiff import AutodiffResult, GradFacts
 from .fixes import fix_for, library_wording
 from .sources import Origin, called_api, op_origin
 from .cuts import CutKind, is_stop_gradient_op
-from .schema import Blocker, StopGradientReport, Status, VariableReport
+from .schema import Blocker, StopGradientReport, Status, VariableReport, untrainable_kind
 
 __all__ = ["StaticFacts", "static_facts", "decide", "variable_reports", "stop_gradient_reports"]
 
@@ -219,8 +219,8 @@ def _why(status: Status, facts: StaticFacts | None, blockers: Sequence[Blocker],
     return ""
 
 
-def describe_untrainable(name: str, others: Sequence[str] = ()) -> str:
-    """What a non-trainable variable is, from its name: the ``why`` of an expected variable.
+def describe_untrainable(name: str, others: Sequence[str] = (), layer_class: str | None = None) -> str:
+    """What a non-trainable variable is: the ``why`` of an expected variable (see :func:`untrainable_kind`).
 
     Examples:
         >>> describe_untrainable("bn/moving_mean")
@@ -230,26 +230,12 @@ def describe_untrainable(name: str, others: Sequence[str] = ()) -> str:
         >>> describe_untrainable("dense/kernel", ["dense/lora_kernel_a", "dense/kernel"])
         'base kernel frozen by LoRA (enable_lora): lora_kernel_a and lora_kernel_b learn instead'
     """
-    leaf = name.rsplit("/", 1)[-1].split("#")[0]
-    scope = name.rsplit("/", 1)[0] if "/" in name else ""
-    if {"moving_mean", "moving_variance", "moving_stddev"} & set(name.split("#")[0].split("/")):
-        return "BatchNormalization moving statistic: updated by assign, not by a gradient"
-    if "seed" in leaf:
-        return "random-number seed state: advanced by assign, not by a gradient"
-    if leaf in ("iteration", "iterations", "global_step", "step", "counter", "_iterations"):
-        return "a step counter: incremented by assign, not by a gradient"
-    if leaf in ("total", "count") or "metric" in name:
-        return "a metric's running state: accumulated by assign, not by a gradient"
-    if "optimizer" in name or leaf in ("momentum", "velocity") or leaf.startswith(("m_", "v_")):
-        return "an optimizer slot: updated by the optimizer, not by a gradient"
-    if leaf in ("kernel", "embeddings") and any(o == f"{scope}/lora_kernel_a" or o.endswith(f"{scope}/lora_kernel_a")
-                                                 for o in others):
-        return "base kernel frozen by LoRA (enable_lora): lora_kernel_a and lora_kernel_b learn instead"
-    return "trainable=False: not meant to learn from the gradient"
+    return untrainable_kind(name, layer_class=layer_class, others=others).why
 
 
 def expectation(status: Status, trainable: bool, blockers: Sequence[Blocker],
-                shielded_by: Sequence[str] = (), *, name: str = "", others: Sequence[str] = ()) -> tuple[bool | None, str]:
+                shielded_by: Sequence[str] = (), *, name: str = "", others: Sequence[str] = (),
+                layer_class: str | None = None) -> tuple[bool | None, str]:
     """Is it expected that this variable does not learn? ``(None, "")`` when it does.
 
     Expected: non-trainable variables (BatchNorm moving statistics, counters,
@@ -270,7 +256,7 @@ def expectation(status: Status, trainable: bool, blockers: Sequence[Blocker],
     if status is Status.FLOWS:
         return None, ""
     if not trainable:
-        return True, f"not trainable: {describe_untrainable(name, others)}" if name else (
+        return True, f"not trainable: {describe_untrainable(name, others, layer_class)}" if name else (
             "not trainable: it is not meant to learn from the gradient "
             "(BatchNorm moving statistics, a counter, seed state)")
     if status is Status.BLOCKED:
@@ -304,6 +290,8 @@ def variable_reports(
     def users_first(node: str) -> int:
         return 1 if op_origin_of(flow, node)[0] == Origin.USER else 0
 
+    separators = None
+
     @functools.cache
     def blocker(node: str) -> Blocker:  # one per cut op, however many variables it blocks
         return _blocker(flow, node, shielded.get(node, ()))
@@ -322,21 +310,26 @@ def variable_reports(
         cut_nodes = list(f.blockers if f else ())
         decisive: list = []
         if status is Status.BLOCKED and f is not None and f.reads and ref.name in flow.variables:
-            decisive = decisive_cuts(flow.G, flow.variables[ref.name], flow.loss, prefer=users_first,
-                                     ancestors=reaching)
+            if separators is None:  # built once, for the first blocked variable
+                separators = Separators(flow.G, flow.loss, ancestors=reaching)
+            decisive = separators(flow.variables[ref.name], prefer=users_first)
             cut_nodes += [n for n in decisive if n not in cut_nodes]
         blockers = tuple(sorted(
             (dataclasses.replace(blocker(n), decisive=n in decisive) if status is Status.BLOCKED else blocker(n)
              for n in cut_nodes), key=_sort_key))
         grad_norm = grad.norm if grad is not None and not grad.is_none else None
-        expected, expected_reason = expectation(status, ref.trainable, blockers, name=ref.name, others=names)
+        layer_class = getattr(ref, "layer_class", None)
+        expected, expected_reason = expectation(status, ref.trainable, blockers, name=ref.name, others=names,
+                                                layer_class=layer_class)
         what = ""
-        if expected and not ref.trainable:
-            # Not meant to learn: no fix, and its why says what it is. (A
-            # trainable variable the user froze keeps the question "intended?
-            # remove tf.stop_gradient": gradflow cannot know the intent.)
-            what = describe_untrainable(ref.name, names)
+        if expected:
+            # Not meant to learn (not trainable, or frozen by the user's own
+            # tf.stop_gradient): no fix. A non-trainable variable's why says
+            # what it is; a frozen one's names the cut, listed under "cuts you
+            # wrote", where a freeze on the wrong tensor is seen.
             blockers = tuple(dataclasses.replace(b, fix="") for b in blockers)
+            if not ref.trainable:
+                what = describe_untrainable(ref.name, names, layer_class)
         reports.append(
             VariableReport(
                 name=ref.name,
