@@ -311,24 +311,46 @@ TensorFlow and Keras 6.57, run the model file 3.52, trace forward and gradient 7
 | whole process, wall | 40.69 | 20.10 | |
 | whole process, CPU | 10.58 | 8.48 | |
 
-The full mode pays the same, plus TensorFlow's autodiff through the traced function (forward
-with its intermediates, then the backward function): measured against the plain script's
-single forward-and-gradient function in the same process (CPU seconds, from the end of the
-load), 15.3 and 18.1 (gradflow's trace + tape) against 15.9 and 17.0 (the plain step, less
-the forward trace it redoes): no cheaper way there. Running the concrete function inside an
-outer `tf.function` cost more (15.8 to 16.0 CPU seconds against 12.4 to 14.3).
+The full mode pays the same, plus TensorFlow's autodiff through the traced function (the
+forward function with its intermediates, then the backward function), on every float variable
+the report lists. In one process at load average about 2 (wall seconds from the end of the
+forward trace; one process per row, one run each):
+
+| how the gradients are taken | variables watched | seconds |
+|---|---:|---:|
+| gradflow: the traced concrete function called under a tape | all 606 float variables | 11.2 to 13.5 |
+| the same | the 364 trainable ones | 9.9 |
+| the plain script's way: one `tf.function` tracing the forward again and `tape.gradient` | the 364 trainable ones | 11.1, less the forward trace it redoes (2.6): 8.5 |
+| calling the concrete function inside an outer `tf.function` | all 606 | more than under a tape (CPU 15.8 to 16.0 against 12.4 to 14.3) |
+
+So the autodiff is where the full mode's remaining overhead is: watching the 242
+non-trainable variables (BatchNormalization's moving statistics, which no path joins to the
+loss, so their gradient is None) costs about 3.6 s, because TensorFlow's tape then builds and
+runs the backward function for them too. Not watching the variables that gradflow's graph
+finds no forward path from would remove it without changing a verdict, but TensorFlow would
+then no longer confirm those variables' None (the self-check that turns a gradflow bug into
+a mismatch): left for a decision, not done.
 
 Before and after in one run (`examples/densenet.py`; each round: plain TensorFlow, the full
 and static modes of the code before this session and of this session's, each a fresh process,
-order rotating; 3 rounds, load average 3.2 to 3.7 at the rounds' starts):
+order rotating), twice:
 
-| | plain TF | full before | full after | static before | static after |
-|---|---:|---:|---:|---:|---:|
-| median (s) | 31.68 | 36.05 | 32.65 | 14.09 | 12.60 |
-| per-round ratios to plain | 1 | 0.90, 1.51, 0.86 | 0.84, 1.15, 1.03 | 0.32, 0.69, 0.45 | 0.38, 0.38, 0.40 |
+| run | load at the rounds' starts | | plain TF | full before | full after | static before | static after |
+|---|---|---|---:|---:|---:|---:|---:|
+| 1 | 3.2 to 3.7 | median (s) | 31.68 | 36.05 | 32.65 | 14.09 | 12.60 |
+| | | per-round ratios to plain | 1 | 0.90, 1.51, 0.86 | 0.84, 1.15, 1.03 | 0.32, 0.69, 0.45 | 0.38, 0.38, 0.40 |
+| 2 | 2.7 to 2.8 | median (s) | 17.96 | 27.00 | 24.33 | 11.15 | 11.09 |
+| | | per-round ratios to plain | 1 | 1.77, 1.26, 1.00 | 1.31, 1.45, 1.35 | 0.65, 0.63, 0.62 | 0.71, 0.47, 0.62 |
 
-On this shared machine the plain script alone varied from 27 to 40 s between rounds, so a
-single round's ratio can be off by a third; the medians over rounds are the numbers to read.
+The ratios depend on the load more than on this session's changes: the plain script spends
+most of its time in TensorFlow's multi-threaded execution, which gets both cores on a quiet
+machine (18 s) and much less on a busy one (32 s), while gradflow's extra stages (importing,
+building the model, tracing, the analysis) are single-threaded Python either way. On the
+quieter run the static mode stays at about 0.62x: the plain script's own import, model build
+and forward trace (about 4.5 + 2 + 3 s of its 18) are already about half of it, and the
+static mode pays all three; 0.5x there needs TensorFlow's import, Keras's model build or the
+trace itself to get cheaper than in the user's own script. The full mode's about 1.3x there
+is that plus the autodiff above.
 """
 
 
