@@ -313,23 +313,23 @@ TensorFlow and Keras 6.57, run the model file 3.52, trace forward and gradient 7
 
 The full mode pays the same, plus TensorFlow's autodiff through the traced function (the
 forward function with its intermediates, then the backward function), on every float variable
-the report lists. In one process at load average about 2 (wall seconds from the end of the
-forward trace; one process per row, one run each):
+the report lists. Other ways of taking the same gradients, in one process each (seconds from
+the end of the forward trace, load average 2 to 5):
 
-| how the gradients are taken | variables watched | seconds |
-|---|---:|---:|
-| gradflow: the traced concrete function called under a tape | all 606 float variables | 11.2 to 13.5 |
-| the same | the 364 trainable ones | 9.9 |
-| the plain script's way: one `tf.function` tracing the forward again and `tape.gradient` | the 364 trainable ones | 11.1, less the forward trace it redoes (2.6): 8.5 |
-| calling the concrete function inside an outer `tf.function` | all 606 | more than under a tape (CPU 15.8 to 16.0 against 12.4 to 14.3) |
+| how the gradients are taken | variables watched | wall (s) | CPU (s) |
+|---|---:|---:|---:|
+| gradflow: the traced concrete function called under a tape | all 606 float variables | 11.2, 12.4, 13.2, 13.5 | 11.1 to 14.6 |
+| the same | the 364 trainable ones | 9.9, 13.4, 16.4 | 9.9 to 15.0 |
+| the plain script's way: one `tf.function` tracing the forward again, `tape.gradient` inside | all 606 | 15.2, 16.2 (2.6 to 3.7 of it the forward trace again) | 15.1, 16.2 |
+| the same | the 364 trainable ones | 11.1 (2.6 of it the forward trace again) | 11.0 |
+| the concrete function called inside an outer `tf.function` | all 606 | 21.3, 23.8 | 15.8, 16.0 |
 
-So the autodiff is where the full mode's remaining overhead is: watching the 242
-non-trainable variables (BatchNormalization's moving statistics, which no path joins to the
-loss, so their gradient is None) costs about 3.6 s, because TensorFlow's tape then builds and
-runs the backward function for them too. Not watching the variables that gradflow's graph
-finds no forward path from would remove it without changing a verdict, but TensorFlow would
-then no longer confirm those variables' None (the self-check that turns a gradflow bug into
-a mismatch): left for a decision, not done.
+None is clearly cheaper than what gradflow does: watching the non-trainable variables too
+(BatchNormalization's moving statistics) costs nothing measurable, and the plain script's one
+function is no cheaper once its second forward trace is counted. On the quieter run below the
+full mode still took about 6 s more than the plain script, about 1.3 s of it gradflow's own
+stages (its import, the analysis, the JSON) and the rest in the autodiff stage, whose timing
+varies by a factor of two between processes on this machine; where exactly it goes is not found.
 
 Before and after in one run (`examples/densenet.py`; each round: plain TensorFlow, the full
 and static modes of the code before this session and of this session's, each a fresh process,
