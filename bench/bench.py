@@ -314,7 +314,7 @@ TensorFlow and Keras 6.57, run the model file 3.52, trace forward and gradient 7
 The full mode pays the same, plus TensorFlow's autodiff through the traced function (the
 forward function with its intermediates, then the backward function), on every float variable
 the report lists. Other ways of taking the same gradients, in one process each (seconds from
-the end of the forward trace, load average 2 to 5):
+the end of the forward trace, load average 2 to 8):
 
 | how the gradients are taken | variables watched | wall (s) | CPU (s) |
 |---|---:|---:|---:|
