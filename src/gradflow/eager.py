@@ -168,8 +168,8 @@ def same_value(t: Any, var: Any) -> bool:
         if t.dtype != var.dtype or t.shape != var.shape:
             return False
         a, b = t._numpy(), var.value()._numpy()
-        if a.size and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]:
-            return True
+        if a.nbytes >= 64 and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]:
+            return True  # (small buffers can share an address with an unrelated tensor's)
         return bool(np.array_equal(a, b))
     except Exception:  # noqa: BLE001
         return False
@@ -233,8 +233,8 @@ class _Rebuild:
             out = self._placeholder(name, tf.resource, [])
         elif handle is not None and handle in self.handles:
             name, var = self.handles[handle]
-            with self.graph.as_default(), tf.name_scope(_op_name(name) + "/Read/"):
-                out = self._make("ReadVariableOp", [self.outside(handle)], ("dtype", var.dtype.base_dtype), "ReadVariableOp")[0]
+            out = self._make("ReadVariableOp", [self.outside(handle)], ("dtype", var.dtype.base_dtype),
+                             _op_name(name) + "/Read/ReadVariableOp")[0]
             out.set_shape(var.shape)
         else:
             value = self.external.get(t_id)
@@ -264,7 +264,7 @@ class _Rebuild:
             return self._call(op_type, inputs, given, name)
         protos = {}
         for attr in op_def.attr:
-            if attr.name in given:
+            if given.get(attr.name) is not None:  # None: the op's default (TensorFlow passes it so)
                 protos[attr.name] = op_def_library.value_to_attr_value(given[attr.name], attr.type, attr.name)
         op = self.graph._create_op_internal(op_type, inputs, name=self.graph.unique_name(name, mark_as_used=False),
                                             attrs=protos)
@@ -356,12 +356,14 @@ def eager_report(site: Any, target: Any, sources: list, names: list, results: li
     order = rb.ancestors(target_ids)
     # Reads TensorFlow ran in C never reach the op callbacks: a tensor no recorded op
     # made, equal to a source variable, stands for such a read.
+    # Only for a variable whose reads were otherwise unseen: a small constant may equal it.
     used = {t for i in order for t in records[i].inputs} | target_ids
-    for t_id in used:
+    unseen = {h: var for h, (_, var) in rb.handles.items() if h not in used and h not in recorder.reads}
+    for t_id in sorted(used) if unseen else ():
         if t_id in rb.produced or t_id in rb.reads_of or t_id in rb.handles or t_id not in recorder.external:
             continue
         value = recorder.external[t_id]
-        for handle, (_, var) in rb.handles.items():
+        for handle, var in unseen.items():
             if same_value(value, var):
                 rb.matched[t_id] = handle
                 break
@@ -497,7 +499,7 @@ def walk_report(site: Any, target: Any, sources: list, names: list, results: lis
         start_id = tid(var.handle) if _is_variable(var) else tid(src)
         seen, frontier, reaches = set(), [], False
         starts = {start_id} | set(recorder.reads.get(start_id, ()))
-        if _is_variable(var):
+        if _is_variable(var) and len(starts) == 1 and start_id not in consumers:
             starts |= {t for t, value in recorder.external.items() if same_value(value, var)}
         stack = [i for s in starts for i in consumers.get(s, []) if i in to_target]
         while stack:
