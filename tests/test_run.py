@@ -203,3 +203,26 @@ def test_watch_and_keras_callback():
     assert {name.rsplit("/", 1)[-1] for name in callback.norms[0]} == {layer.name for layer in model.layers}
     assert all(np.isfinite(n) and n >= 0 for n in callback.norms[0].values())
     assert callback.flags == [] or all(f.kind == "vanishing" for f in callback.flags)
+
+
+def test_strategy_run_site(tmp_path, data):
+    # strategy.run over two logical CPUs: one site for both replicas, TensorFlow's verdicts, the user's cut
+    mirrored = run_with_oracle(tmp_path, "mirrored_ctl.py", data, "--epochs", "2")
+    check(mirrored)
+    assert mirrored["stopped"]
+    (site,) = mirrored["sites"]
+    status = dict(zip(site["names"], site["statuses"]))
+    assert site["site"]["call"] == "tape.gradient" and site["heading"].endswith("(train step)")
+    assert status["label_embedding"] == "blocked" and status["aux/kernel"] == "disconnected"
+    assert site["blockers"][site["names"].index("label_embedding")] == ["StopGradient"]
+
+
+def test_train_on_batch_sites(tmp_path, data):
+    # Keras 3 train_on_batch: the built-in train_step, reported at the user's train_on_batch lines
+    gan = run_with_oracle(tmp_path, "gan_train_on_batch.py", data)
+    check(gan)
+    assert gan["stopped"]
+    assert [s["site"]["call"] for s in gan["sites"]] == ["model.train_on_batch train_step"] * 2
+    d_site, g_site = gan["sites"]
+    assert all(n.startswith("discriminator/") for n in d_site["names"])
+    assert all(n.startswith("generator/") for n in g_site["names"])  # the frozen discriminator is not a source

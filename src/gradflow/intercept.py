@@ -412,7 +412,7 @@ class Interceptor:
         loc = _caller_location(self.resolver)
         in_keras = "keras" in (caller.f_code.co_filename or "")
         if in_keras and call == "tape.gradient":
-            call = "model.fit train_step"
+            call = f"model.{_keras_entry(caller)} train_step"
         site = Site(loc.file if loc else "<unknown>", loc.line if loc else 0, call,
                     _label_of(loc) if not in_keras else "")
         with self._quiet(analysing=False):
@@ -569,6 +569,15 @@ class Interceptor:
             return eager_report(*args)
         except Exception as exc:  # noqa: BLE001 - an op TensorFlow cannot re-create in a graph
             return walk_report(*args, why_not=f"{type(exc).__name__}: {exc}")
+
+
+def _keras_entry(frame: Any) -> str:
+    """``train_on_batch`` when Keras' train step runs under ``model.train_on_batch``, else ``fit``."""
+    while frame is not None:
+        if frame.f_code.co_name == "train_on_batch" and "keras" in (frame.f_code.co_filename or ""):
+            return "train_on_batch"
+        frame = frame.f_back
+    return "fit"
 
 
 def _flat_results(result: Any, flat_sources: list) -> list:
