@@ -70,11 +70,28 @@ CORPUS = [
     pytest.param("dqn.py", ("{data}",), 1, id="dqn"),
     pytest.param("actor_critic.py", ("{data}",), 2, id="actor-critic"),
     pytest.param("tf1_session.py", ("{data}",), 1, id="tf1-session"),
+    # published shapes: absl app.run + tf.data + a keras.Model subclass's train_step; Keras 2 (tf_keras)
+    # with argparse and sys.exit(main()); an eager loop in main() under if __name__ == "__main__"
+    pytest.param("absl_subclass.py", ("--data={data}", "--epochs=3"), 1, id="absl-subclass-tf-data"),
+    pytest.param("tf_keras_fit.py", ("--data", "{data}"), 1, id="tf-keras-sys-exit-main"),
+    pytest.param("eager_cuts.py", (), 1, id="eager-main"),
     pytest.param("dcgan.py", ("--data", "{data}", "--epochs", "1"), 2, id="dcgan", marks=pytest.mark.slow),
     pytest.param("vae.py", ("{data}",), 1, id="vae", marks=pytest.mark.slow),
     pytest.param("vqvae.py", ("{data}",), 1, id="vqvae", marks=pytest.mark.slow),
     pytest.param("distill.py", ("{data}",), 1, id="distill", marks=pytest.mark.slow),
 ]
+
+
+# Beyond TensorFlow's verdicts: what the first site says of some variables (status, blocker types).
+NAMED = {
+    "absl_subclass.py": {"classifier/projection/kernel": ("disconnected", []),
+                         "classifier/encoder/kernel": ("flows", [])},
+    "tf_keras_fit.py": {"gate/kernel": ("blocked", ["StopGradient"]), "hidden/kernel": ("flows", [])},
+    "eager_cuts.py": {"scale": ("blocked", ["Cast"]), "bins": ("blocked", ["ArgMax"]),
+                      "unused_head/kernel": ("disconnected", [])},
+}
+CALLS = {"tf_keras_fit.py": "model.fit train_step", "absl_subclass.py": "tape.gradient",
+         "eager_cuts.py": "tape.gradient"}
 
 
 @pytest.mark.parametrize("script,args,sites", CORPUS)
@@ -83,6 +100,13 @@ def test_corpus_verdicts_equal_tensorflow(tmp_path, data, script, args, sites):
     check(result)
     assert len(result["sites"]) == sites
     assert result["stopped"]  # stopped once every site was analysed
+    first = result["sites"][0]
+    if script in CALLS:
+        assert first["site"]["call"] == CALLS[script]
+    said = {name: (status, blockers) for name, status, blockers in
+            zip(first["names"], first["statuses"], first["blockers"])}
+    for name, expected in NAMED.get(script, {}).items():
+        assert said[name] == expected, (name, said[name])
 
 
 def test_blockers_are_named_with_op_and_line(tmp_path, data):
