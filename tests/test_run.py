@@ -250,3 +250,38 @@ def test_train_on_batch_sites(tmp_path, data):
     d_site, g_site = gan["sites"]
     assert all(n.startswith("discriminator/") for n in d_site["names"])
     assert all(n.startswith("generator/") for n in g_site["names"])  # the frozen discriminator is not a source
+
+
+def test_keras_callback_every_rechecks_the_step_on_later_batches():
+    import keras
+    import tensorflow as tf
+
+    import gradflow
+
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(8, 3)).astype("float32"), rng.normal(size=(8, 1)).astype("float32")
+    x[4, 0] = np.nan  # batch 2 (batch_size 2) holds a NaN: its gradients are not finite
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    # TensorFlow's own answer on batch 2, with the weights as they are now (NaN input: any weights do)
+    with tf.GradientTape() as tape:
+        loss = keras.losses.mean_squared_error(y[4:6], model(x[4:6]))
+    tf_finite = [bool(np.all(np.isfinite(g.numpy()))) for g in tape.gradient(loss, model.trainable_variables)]
+    callback = gradflow.keras.GradflowCallback(every=2, show=False)
+    model.fit(x, y, batch_size=2, epochs=1, verbose=0, shuffle=False, callbacks=[callback])
+    assert sorted(callback.checks) == [0, 2]
+    assert callback.checks[0][0] is callback.reports[0]
+    first = {v.name: v.status.value for v in callback.checks[0][0].report.variables}
+    later = {v.name: v.status.value for v in callback.checks[2][0].report.variables}
+    assert set(first.values()) <= {"flows", "zero"}
+    assert [later[v.name] == "nonfinite" for v in callback.checks[2][0].report.variables] == \
+        [not finite for finite in tf_finite]
+    assert any(f.batch == 2 and f.kind == "exploding" for f in callback.flags)  # a NaN norm is flagged
+
+
+def test_steps_analyses_the_first_n_sites_then_stops(tmp_path):
+    (tmp_path / "train.py").write_text(STEP)
+    one = _gradflow("run", "--steps", "1", "--format", "json", "train.py", cwd=str(tmp_path))
+    assert one.returncode == 0, one.stderr
+    assert [s["site"]["line"] for s in json.loads(one.stdout)["sites"]] == [17]  # the eager site came first
+    assert "step 1" not in one.stderr  # stopped at the next step

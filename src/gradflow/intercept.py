@@ -190,6 +190,7 @@ class Interceptor:
         self._hooked: set = set()
         self.numeric_errors: list[str] = []
         self._traced_pending: list = []  # (SiteReport, slots): traced sites waiting for their step to run
+        self.traced_checks: list = []  # (SiteReport before values, slots) of every traced site: see recheck()
         self.stopped = False
 
     # -- installing ----------------------------------------------------------
@@ -484,6 +485,7 @@ class Interceptor:
     def _flush_traced(self) -> None:
         pending, self._traced_pending = self._traced_pending, []
         for item, slots in pending:
+            self.traced_checks.append((item, slots))
             try:
                 with self._quiet():
                     item = SiteReport(item.site, with_values(item.report, slots), item.source_ids, item.target_ids)

@@ -17,7 +17,7 @@ from typing import Any
 from .eager import _flat, _is_variable
 from .schema import Status
 
-__all__ = ["traced_report", "numeric_slots", "with_values", "is_func_graph"]
+__all__ = ["traced_report", "numeric_slots", "with_values", "arm", "is_func_graph"]
 
 
 def _tf_variable(v: Any) -> Any:
@@ -161,6 +161,16 @@ def numeric_slots(results: list, slots: list | None = None) -> list | None:
 
     tf.cond(armed, check, lambda: tf.constant(False))
     return made
+
+
+def arm(slots: list) -> None:
+    """Have the step's next run fill ``slots`` again (cleared first, so a step that did not run is seen)."""
+    import tensorflow as tf
+
+    for slot in slots[:-1]:
+        if slot is not None:
+            slot.assign(tf.constant([float("nan")] * 3, dtype=tf.float64))
+    slots[-1].assign(True)
 
 
 def with_values(report: Any, slots: list) -> Any:
