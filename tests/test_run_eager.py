@@ -97,6 +97,10 @@ def test_eager_special_calls(cuts, case, expected):
     for v in report.variables:
         if v.status.value == "blocked":
             assert any(b.decisive and b.type == "StopGradient" for b in v.blockers)
+    if case == "fn_call":  # the cut inside the tf.function's body is named at its own line
+        (b,) = report.variables[1].blockers
+        source = open(cuts.__file__).read().splitlines()
+        assert "tf.stop_gradient(tf.matmul(a, u))" in source[b.location.line - 1]
     if case == "watched_tensor":
         (v,) = report.variables
         assert (v.paths.total, v.paths.blocked) == (2, 1) and v.blockers[0].location.line

@@ -77,6 +77,7 @@ class Recorder:
         self.produced: set = set()
         self.external: dict = {}  # id -> tensor, for inputs no recorded op made
         self.starts: dict[int, int] = {}  # id(tape) -> its first record
+        self.functions: list = []  # (tf.function, args, kwargs) called eagerly while recording
         self._callback: Any = None
 
     @property
@@ -105,6 +106,22 @@ class Recorder:
         """A variable read TensorFlow may run in C, where no op callback sees it."""
         if self.records is not None:
             self.reads.setdefault(tid(handle), set()).add(tid(value))
+
+    def note_function(self, fn: Any, args: tuple, kwargs: dict) -> None:
+        """A ``tf.function`` called eagerly while recording: its traced graph has the body's source lines."""
+        self.functions.append((fn, args, kwargs))
+
+    def function_graph(self, runtime_name: str) -> Any:
+        """The traced graph of the ``tf.function`` TensorFlow ran as ``runtime_name`` (``__forward_step_42``), or None."""
+        for fn, args, kwargs in reversed(self.functions):
+            name = getattr(fn, "__name__", None) or getattr(fn, "_name", "")
+            if not name or f"_{name}_" not in runtime_name:
+                continue
+            try:
+                return fn.get_concrete_function(*args, **kwargs).graph  # the cached trace: no new tracing
+            except Exception:  # noqa: BLE001
+                return None
+        return None
 
     def _install(self) -> None:
         from tensorflow.python.eager import context
@@ -143,6 +160,7 @@ class Recorder:
         self.reads = {}
         self.produced = set()
         self.external = {}
+        self.functions = []
         self.starts.clear()
 
 
@@ -196,6 +214,7 @@ class _Rebuild:
         self.matched: dict = {}  # value id -> handle id (a read matched by value)
         self.sources: dict = {}  # tensor id -> display name, for watched tensors
         self.frames: dict[str, OpRecord] = {}  # op name -> its record
+        self.calls: dict[str, str] = {}  # call op name -> the function TensorFlow ran
         self.produced: dict = {}
         for i, rec in enumerate(records):
             for k, t in enumerate(rec.outputs):
@@ -306,6 +325,8 @@ class _Rebuild:
             self.tensors[tid(t)] = out
         if outs:
             self.frames[outs[0].op.name] = rec
+            if base != rec.type:
+                self.calls[outs[0].op.name] = rec.type
 
 
 def _display_location(rec: OpRecord, resolver: Any) -> Location | None:
@@ -390,13 +411,13 @@ def eager_report(site: Any, target: Any, sources: list, names: list, results: li
                  inputs_note="the script's own batch")
     tr = Trace(target=tgt, graph=graph, loss=loss, variables=refs)
     flow, ops = build_flowgraph(tr)
+    bodies: dict[str, Any] = {}
     for nid, data in flow.G.nodes(data=True):
-        rec = rb.frames.get(data["name"]) if not data["function"] else None
-        if rec is None:
-            data["location"] = None
-            data["origin"] = data["call"] = None
-            continue
-        frames = _user_frames(rec.frames)
+        if data["function"]:
+            frames = _body_frames(data, rb, recorder, bodies)
+        else:
+            rec = rb.frames.get(data["name"])
+            frames = _user_frames(rec.frames) if rec is not None else []
         data["location"] = resolver.location(frames) if frames else None
         origin = op_origin(frames, resolver._autograph_origin) if frames else None
         data["origin"] = origin
@@ -415,6 +436,20 @@ def eager_report(site: Any, target: Any, sources: list, names: list, results: li
     return Report(source=site.file, target=site.heading(), kind="eager", inputs="the script's own batch",
                   variables=reports, stop_gradients=stops, notes=tuple(notes), numeric=True,
                   mismatches=mismatches, loss=_loss_value(targets), timings=timings, flow=flow)
+
+
+def _body_frames(data: dict, rb: _Rebuild, recorder: Recorder, bodies: dict) -> list:
+    """The creation stack of an op inside a ``tf.function`` the tape recorded as one call (its own trace's)."""
+    call = data["function"].split("[", 1)[0]
+    if "/" in data["function"] or call not in rb.calls:
+        return []  # deeper bodies: no line
+    if call not in bodies:
+        bodies[call] = recorder.function_graph(rb.calls[call])
+    graph = bodies[call]
+    try:
+        return list(graph.get_operation_by_name(data["name"]).traceback) if graph is not None else []
+    except (KeyError, ValueError):
+        return []
 
 
 def _loss_value(targets: list) -> Any:

@@ -303,6 +303,8 @@ class Interceptor:
                 if id(fn) in me._functions_called:
                     me._step_boundary(end=False)  # a step function again: the last step is over
                 me._functions_called.add(id(fn))
+                if me._recorder.active:
+                    me._recorder.note_function(fn, args, kwargs)  # its body's source lines, for an eager tape
             me._depth += 1
             try:
                 return orig_call(fn, *args, **kwargs)
