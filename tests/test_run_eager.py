@@ -39,6 +39,11 @@ def _watched(fn, *args):
     return w.reports, [g is None for g in flat]
 
 
+def _line(module, text: str) -> int:
+    with open(module.__file__) as fh:
+        return next(i for i, line in enumerate(fh, 1) if text in line)
+
+
 def _summary(report) -> dict:
     return {v.name: (v.status.value, v.paths.total, v.paths.blocked, v.expected,
                      sorted((b.type, b.decisive, b.origin, str(b.location)) for b in v.blockers))
@@ -71,7 +76,8 @@ def test_eager_report_equals_traced_and_inspect(cuts):
     by_name = {v.name: v for v in eager.variables}
     teacher = next(v for name, v in by_name.items() if name.endswith("teacher/kernel"))
     assert teacher.status.value == "blocked" and teacher.expected is True  # frozen on purpose
-    assert [(b.type, b.decisive, b.location.line) for b in teacher.blockers] == [("StopGradient", True, 22)]
+    assert [(b.type, b.decisive, b.location.line) for b in teacher.blockers] == [
+        ("StopGradient", True, _line(cuts, "tf.stop_gradient(teacher(x))"))]
     assert by_name["scale"].blockers[0].type == "Cast" and by_name["scale"].blockers[0].fix
     assert by_name["bins"].blockers[0].type == "ArgMax" and by_name["bins"].blockers[0].decisive
     assert by_name["unused_head/kernel"].status.value == "disconnected"
@@ -99,8 +105,7 @@ def test_eager_special_calls(cuts, case, expected):
             assert any(b.decisive and b.type == "StopGradient" for b in v.blockers)
     if case == "fn_call":  # the cut inside the tf.function's body is named at its own line
         (b,) = report.variables[1].blockers
-        source = open(cuts.__file__).read().splitlines()
-        assert "tf.stop_gradient(tf.matmul(a, u))" in source[b.location.line - 1]
+        assert b.location.line == _line(cuts, "tf.stop_gradient(tf.matmul(a, u))")
     if case == "watched_tensor":
         (v,) = report.variables
         assert (v.paths.total, v.paths.blocked) == (2, 1) and v.blockers[0].location.line
@@ -115,3 +120,41 @@ def test_nested_eager_tapes_see_the_inner_gradient(cuts):
     _agrees_with_tensorflow(outer, is_none)
     kernel = outer.variables[0]
     assert kernel.status.value == "flows" and kernel.paths.total >= 2
+
+
+def test_nonfinite_eager_loss_names_its_first_op():
+    import numpy as np
+    import tensorflow as tf
+
+    w = tf.Variable([1.0, -2.0], name="w")
+
+    def step():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.math.log(w * 3.0))  # log of a negative value: NaN
+        return tape.gradient(loss, [w])
+
+    reports, is_none = _watched(step)
+    report = reports[0].report
+    _agrees_with_tensorflow(report, is_none)
+    assert not np.isfinite(float(tf.reduce_sum(tf.math.log(w * 3.0))))  # TensorFlow's own loss
+    assert report.loss is not None and not report.loss.finite
+    first = report.loss.first_nonfinite
+    assert first.type == "Log" and first.location.line == step.__code__.co_firstlineno + 2
+    assert "negative" in first.reason and "the loss is NaN or Inf" in report.notes[0]
+
+
+def test_eager_falls_back_to_a_walk_over_the_record(cuts, monkeypatch):
+    # Should an op not rebuild as a graph, the record is walked: the same verdicts, the cuts named, a note.
+    import gradflow.intercept
+
+    def cannot(*args, **kwargs):
+        raise TypeError("an op that does not rebuild")
+
+    monkeypatch.setattr(gradflow.intercept, "eager_report", cannot)
+    reports, is_none = _watched(cuts.step, cuts.x, cuts.y)
+    report = reports[0].report
+    _agrees_with_tensorflow(report, is_none)
+    assert any("could not be rebuilt as a graph (TypeError: an op that does not rebuild)" in n for n in report.notes)
+    by_name = {v.name: v for v in report.variables}
+    assert [b.type for b in by_name["bins"].blockers] == ["ArgMax"]
+    assert by_name["bins"].blockers[0].location.line == _line(cuts, "tf.argmax(bins")

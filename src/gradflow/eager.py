@@ -215,6 +215,7 @@ class _Rebuild:
         self.sources: dict = {}  # tensor id -> display name, for watched tensors
         self.frames: dict[str, OpRecord] = {}  # op name -> its record
         self.calls: dict[str, str] = {}  # call op name -> the function TensorFlow ran
+        self.values: dict = {}  # tensor id -> its eager value, where known
         self.produced: dict = {}
         for i, rec in enumerate(records):
             for k, t in enumerate(rec.outputs):
@@ -259,6 +260,7 @@ class _Rebuild:
             value = self.external.get(t_id)
             if value is None:
                 raise LookupError("a tensor the tape used was not recorded")
+            self.values[t_id] = value
             if t_id in self.sources:
                 out = self._placeholder(self.sources[t_id], value.dtype, value.shape)
             elif value.dtype != tf.resource and value.shape.num_elements() is not None \
@@ -323,6 +325,7 @@ class _Rebuild:
             except ValueError:
                 pass
             self.tensors[tid(t)] = out
+            self.values[tid(t)] = t
         if outs:
             self.frames[outs[0].op.name] = rec
             if base != rec.type:
@@ -433,9 +436,50 @@ def eager_report(site: Any, target: Any, sources: list, names: list, results: li
     if mismatches:
         notes.append("gradflow's graph analysis disagrees with TensorFlow (" + "; ".join(mismatches)
                      + "); the verdicts follow TensorFlow. This is a gradflow bug: please report it.")
+    loss_value = _loss_value(targets)
+    if loss_value is not None and not loss_value.finite:
+        import dataclasses
+
+        first = _first_nonfinite(order, rb, flow)
+        loss_value = dataclasses.replace(loss_value, first_nonfinite=first)
+        where = f": first at {first.type} at {first.location or first.op}" if first else ""
+        why = f" ({first.reason})" if first and first.reason else ""
+        notes.insert(0, f"the loss is NaN or Inf on the script's batch{where}{why}")
     return Report(source=site.file, target=site.heading(), kind="eager", inputs="the script's own batch",
                   variables=reports, stop_gradients=stops, notes=tuple(notes), numeric=True,
-                  mismatches=mismatches, loss=_loss_value(targets), timings=timings, flow=flow)
+                  mismatches=mismatches, loss=loss_value, timings=timings, flow=flow)
+
+
+def _first_nonfinite(order: list[int], rb: _Rebuild, flow: Any) -> Any:
+    """The first recorded op (in the order TensorFlow ran them) whose float result holds NaN or Inf."""
+    import numpy as np
+
+    from .numeric import _nonfinite_forward_reason
+    from .schema import OpRef
+
+    values: dict[str, Any] = {}
+    for t_id, tensor in rb.tensors.items():
+        value = rb.values.get(t_id)
+        if value is not None:
+            values[tensor.name] = value
+
+    def run(fetches: list) -> list:
+        return [np.asarray(values[t.name].numpy()) for t in fetches]
+
+    for i in order:
+        rec = rb.records[i]
+        if rec.type in ("ReadVariableOp", "Identity", "IdentityN"):
+            continue
+        for t in rec.outputs:
+            if t.dtype.is_floating and not bool(np.all(np.isfinite(t.numpy()))):
+                op = rb.tensors[tid(t)].op
+                loc = flow.location(op.name) if op.name in flow.G else None
+                try:
+                    reason = _nonfinite_forward_reason(op, run)
+                except Exception:  # noqa: BLE001 - the op alone is the answer
+                    reason = ""
+                return OpRef(op=op.name, type=op.type, location=loc, reason=reason)
+    return None
 
 
 def _body_frames(data: dict, rb: _Rebuild, recorder: Recorder, bodies: dict) -> list:
