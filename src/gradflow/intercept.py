@@ -396,6 +396,8 @@ class Interceptor:
                 self._tape_done(tape)
             with self._quiet(analysing=False):
                 result = run()
+            if self.grad_hook is None and not self._slots_by_call:
+                return result  # the common case: nothing more to do for an analysed site
             with self._quiet():
                 slots = self._slots_by_call.get(fast)
                 if self.grad_hook is not None and fast in self._hooked and not tf.executing_eagerly():
