@@ -158,3 +158,32 @@ def test_eager_falls_back_to_a_walk_over_the_record(cuts, monkeypatch):
     by_name = {v.name: v for v in report.variables}
     assert [b.type for b in by_name["bins"].blockers] == ["ArgMax"]
     assert by_name["bins"].blockers[0].location.line == _line(cuts, "tf.argmax(bins")
+
+
+def test_zero_gradient_cause_equals_inspect():
+    # A dead ReLU: the bias's gradient is all zero; the eager report names the op and the value, as inspect does.
+    import tensorflow as tf
+
+    import gradflow
+
+    w = tf.Variable([[1.0, -2.0], [0.5, -1.0]], name="w")
+    bias = tf.Variable([[-5.0, -5.0]], name="bias")
+    x = tf.constant([[1.0, 1.0]])
+
+    def loss_fn(x):
+        hidden = tf.nn.relu(tf.matmul(x, w) + bias)
+        return tf.reduce_sum(hidden) + tf.reduce_sum(tf.math.log(-w[0:1, 1:2]))
+
+    def step():
+        with tf.GradientTape() as tape:
+            loss = loss_fn(x)
+        return tape.gradient(loss, [w, bias])
+
+    reports, is_none = _watched(step)
+    eager = reports[0].report
+    _agrees_with_tensorflow(eager, is_none)
+    inspected = gradflow.inspect(loss_fn, x, variables=[w, bias])
+    assert [(v.status, v.why) for v in eager.variables] == [(v.status, v.why) for v in inspected.variables]
+    cause = eager.variable("bias").numeric_cause
+    assert eager.variable("bias").status.value == "zero" and cause.type == "Relu" and "dead ReLU" in cause.reason
+    assert cause.location.line == loss_fn.__code__.co_firstlineno + 1

@@ -216,6 +216,7 @@ class _Rebuild:
         self.frames: dict[str, OpRecord] = {}  # op name -> its record
         self.calls: dict[str, str] = {}  # call op name -> the function TensorFlow ran
         self.values: dict = {}  # tensor id -> its eager value, where known
+        self.feeds: dict = {}  # placeholder tensor name -> the eager value (or variable handle) it stands for
         self.produced: dict = {}
         for i, rec in enumerate(records):
             for k, t in enumerate(rec.outputs):
@@ -242,6 +243,20 @@ class _Rebuild:
         self.graph.inputs.append(ph)
         return ph
 
+    def runner(self) -> Callable[[list], list]:
+        """Evaluate tensors of the rebuilt graph on the tape's own values (its placeholders fed what they stand for)."""
+        from tensorflow.python.eager import wrap_function
+
+        feeds = list(self.graph.inputs)
+        values = [self.feeds[ph.name] for ph in feeds]
+        wrapped = wrap_function.WrappedFunction(self.graph, variable_holder=wrap_function.VariableHolder(share_variables=True))
+
+        def run(fetches: list) -> list:
+            pruned = wrapped.prune(feeds=feeds, fetches=list(fetches))
+            return [t.numpy() if hasattr(t, "numpy") else t for t in pruned(*values)]
+
+        return run
+
     def outside(self, t_id: Any) -> Any:
         import tensorflow as tf
 
@@ -251,6 +266,7 @@ class _Rebuild:
         if t_id in self.handles:
             name, var = self.handles[t_id]
             out = self._placeholder(name, tf.resource, [])
+            self.feeds[out.name] = var.handle
         elif handle is not None and handle in self.handles:
             name, var = self.handles[handle]
             out = self._make("ReadVariableOp", [self.outside(handle)], ("dtype", var.dtype.base_dtype),
@@ -263,12 +279,14 @@ class _Rebuild:
             self.values[t_id] = value
             if t_id in self.sources:
                 out = self._placeholder(self.sources[t_id], value.dtype, value.shape)
+                self.feeds[out.name] = value
             elif value.dtype != tf.resource and value.shape.num_elements() is not None \
                     and value.shape.num_elements() <= CONST_LIMIT:
                 with self.graph.as_default():
                     out = tf.constant(value.numpy(), dtype=value.dtype, name="Const")
             else:
                 out = self._placeholder("input", value.dtype, value.shape)
+                self.feeds[out.name] = value
         self.tensors[t_id] = out
         return out
 
@@ -429,6 +447,12 @@ def eager_report(site: Any, target: Any, sources: list, names: list, results: li
     annotate_cuts(flow, ops)
     reports, mismatches = variable_reports(refs, flow, AutodiffResult(facts, numeric=True))
     stops = stop_gradient_reports(flow)
+    if any(v.status in (Status.ZERO, Status.NONFINITE) for v in reports):
+        from .api import _with_cause
+        from .numeric import numeric_causes
+
+        causes = numeric_causes(tr, flow, reports, run=rb.runner())  # an explanation: {} when it cannot
+        reports = tuple(_with_cause(v, causes.get(v.name)) for v in reports)
     timings = {"load_s": 0.0, "trace_s": elapsed, "analysis_s": time.perf_counter() - t0,
                "autodiff_s": 0.0, "render_s": 0.0}
     notes.append(f"eager call: analysed from the {len(order)} ops the tape recorded between the sources and "

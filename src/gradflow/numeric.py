@@ -163,8 +163,10 @@ def _loc(flow: Any, name: str) -> Any:
     return flow.location(name) if flow is not None and name in flow.G else None
 
 
-def numeric_causes(trace: Any, flow: Any, reports: Sequence[Any]) -> dict[str, OpRef]:
+def numeric_causes(trace: Any, flow: Any, reports: Sequence[Any], run: Callable | None = None) -> dict[str, OpRef]:
     """For each ``zero`` / ``nonfinite`` variable: the op where its gradient first goes bad.
+
+    ``run``: evaluates tensors of ``trace.graph`` (default: the trace's own inputs).
 
     Returns:
         variable name -> the op (its ``reason`` says which value causes it).
@@ -173,15 +175,15 @@ def numeric_causes(trace: Any, flow: Any, reports: Sequence[Any]) -> dict[str, O
     if not wanted:
         return {}
     try:
-        return _numeric_causes(trace, flow, wanted)
+        return _numeric_causes(trace, flow, wanted, run)
     except Exception:  # noqa: BLE001 - an explanation only: the verdict stands without it
         return {}
 
 
-def _numeric_causes(trace: Any, flow: Any, wanted: Sequence[Any]) -> dict[str, OpRef]:
+def _numeric_causes(trace: Any, flow: Any, wanted: Sequence[Any], run: Callable | None = None) -> dict[str, OpRef]:
     import tensorflow as tf
 
-    run = _runner(trace)
+    run = run or _runner(trace)
     if run is None:
         return {}
     graph = trace.graph
