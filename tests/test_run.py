@@ -229,9 +229,11 @@ def test_watch_and_keras_callback():
     assert callback.flags == [] or all(f.kind == "vanishing" for f in callback.flags)
 
 
-def test_strategy_run_site(tmp_path, data):
-    # strategy.run over two logical CPUs: one site for both replicas, TensorFlow's verdicts, the user's cut
-    mirrored = run_with_oracle(tmp_path, "mirrored_ctl.py", data, "--epochs", "2")
+@pytest.mark.parametrize("mode", [(), ("--eager",)], ids=["traced", "eager"])
+def test_strategy_run_site(tmp_path, data, mode):
+    # strategy.run over two logical CPUs: one site for both replicas, TensorFlow's verdicts, the user's cut;
+    # the step inside a tf.function, or run eagerly (each replica's tape recorded on its own thread)
+    mirrored = run_with_oracle(tmp_path, "mirrored_ctl.py", data, "--epochs", "2", *mode)
     check(mirrored)
     assert mirrored["stopped"]
     (site,) = mirrored["sites"]

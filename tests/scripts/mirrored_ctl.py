@@ -17,6 +17,7 @@ def main():
     parser.add_argument("data")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--eager", action="store_true", help="run the distributed step eagerly")
     args = parser.parse_args()
 
     data = np.load(args.data)
@@ -52,10 +53,12 @@ def main():
         optimizer.apply_gradients([(g, v) for g, v in zip(gradients, variables) if g is not None])
         return loss
 
-    @tf.function
     def distributed_train_step(inputs):
         per_replica_losses = strategy.run(train_step, args=(inputs,))
         return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica_losses, axis=None)
+
+    if not args.eager:
+        distributed_train_step = tf.function(distributed_train_step)
 
     for epoch in range(args.epochs):
         total, batches = 0.0, 0
