@@ -75,6 +75,7 @@ CORPUS = [
     pytest.param("absl_subclass.py", ("--data={data}", "--epochs=3"), 1, id="absl-subclass-tf-data"),
     pytest.param("tf_keras_fit.py", ("--data", "{data}"), 1, id="tf-keras-sys-exit-main"),
     pytest.param("eager_cuts.py", (), 1, id="eager-main"),
+    pytest.param("tf_keras_minimize.py", ("{data}",), 1, id="tf-keras-minimize"),
     pytest.param("dcgan.py", ("--data", "{data}", "--epochs", "1"), 2, id="dcgan", marks=pytest.mark.slow),
     pytest.param("vae.py", ("{data}",), 1, id="vae", marks=pytest.mark.slow),
     pytest.param("vqvae.py", ("{data}",), 1, id="vqvae", marks=pytest.mark.slow),
@@ -87,10 +88,12 @@ NAMED = {
     "absl_subclass.py": {"classifier/projection/kernel": ("disconnected", []),
                          "classifier/encoder/kernel": ("flows", [])},
     "tf_keras_fit.py": {"gate/kernel": ("blocked", ["StopGradient"]), "hidden/kernel": ("flows", [])},
+    "tf_keras_minimize.py": {"temperature": ("blocked", ["StopGradient"])},
     "eager_cuts.py": {"scale": ("blocked", ["Cast"]), "bins": ("blocked", ["ArgMax"]),
                       "unused_head/kernel": ("disconnected", [])},
 }
 CALLS = {"tf_keras_fit.py": "model.fit train_step", "absl_subclass.py": "tape.gradient",
+         "tf_keras_minimize.py": "optimizer.minimize",
          "eager_cuts.py": "tape.gradient"}
 
 

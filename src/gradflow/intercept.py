@@ -417,7 +417,8 @@ class Interceptor:
         loc = _caller_location(self.resolver)
         in_keras = "keras" in (caller.f_code.co_filename or "")
         if in_keras and call == "tape.gradient":
-            call = f"model.{_keras_entry(caller)} train_step"
+            call = _keras_call(caller)
+            in_keras = call != "tape.gradient"
         site = Site(loc.file if loc else "<unknown>", loc.line if loc else 0, call,
                     _label_of(loc) if not in_keras else "")
         with self._quiet(analysing=False):
@@ -577,13 +578,21 @@ class Interceptor:
             return walk_report(*args, why_not=f"{type(exc).__name__}: {exc}")
 
 
-def _keras_entry(frame: Any) -> str:
-    """``train_on_batch`` when Keras' train step runs under ``model.train_on_batch``, else ``fit``."""
+def _keras_call(frame: Any) -> str:
+    """What the user called when Keras computes the gradient: ``model.fit train_step``,
+    ``model.train_on_batch train_step``, ``optimizer.minimize``, or ``tape.gradient`` (a user's own loop)."""
+    names = set()
     while frame is not None:
-        if frame.f_code.co_name == "train_on_batch" and "keras" in (frame.f_code.co_filename or ""):
-            return "train_on_batch"
+        if "keras" in (frame.f_code.co_filename or ""):
+            names.add(frame.f_code.co_name)
         frame = frame.f_back
-    return "fit"
+    if "train_on_batch" in names:
+        return "model.train_on_batch train_step"
+    if "fit" in names:
+        return "model.fit train_step"
+    if "minimize" in names:
+        return "optimizer.minimize"
+    return "tape.gradient"
 
 
 def _flat_results(result: Any, flat_sources: list) -> list:
