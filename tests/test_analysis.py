@@ -125,3 +125,54 @@ class TestShields:
         # w ──> sg1 ──> sg2 ──> loss : both shield w
         G = graph(("w", "sg1", "c"), ("sg1", "sg2", "c"), ("sg2", "loss"), ("u", "loss"))
         assert shields(G, ["sg1", "sg2"], ["w", "u"], "loss") == {"sg1": ["w"], "sg2": ["w"]}
+
+
+class TestSeparators:
+    """Separators (one network, a dominator tree, max-flow only when one cut is not enough)
+    must give every variable exactly what decisive_cuts gives it alone."""
+
+    @staticmethod
+    def random_graph(rng, n):
+        # A random DAG over n ops in topological order; the last is the loss. Each edge is
+        # open, a cut (the consumer's or, as for an integer result, the producer's), or a
+        # predicate that carries no gradient.
+        G = nx.MultiDiGraph()
+        G.add_node(n - 1)
+        for v in range(1, n):
+            for u in rng.sample(range(v), min(v, rng.choice([1, 1, 2, 3]))):
+                kind = rng.random()
+                if kind < 0.55:
+                    G.add_edge(u, v, open=True, cut=None)
+                elif kind < 0.9:
+                    G.add_edge(u, v, open=False, cut=Cut("stop_gradient", "sg"),
+                               **({"cut_at": "tail"} if rng.random() < 0.3 else {}))
+                else:
+                    G.add_edge(u, v, open=False, cut=None, via="pred")
+        return G
+
+    def test_equal_to_decisive_cuts_on_random_graphs(self):
+        import random
+
+        from gradflow.analysis import Separators, decisive_cuts
+
+        rng = random.Random(7)
+        sizes, seen = (6, 12, 25, 40), {0: 0, 1: 0, 2: 0}
+        for trial in range(400):
+            n = sizes[trial % len(sizes)]
+            G = self.random_graph(rng, n)
+            loss = n - 1
+            prefer = (lambda op: op % 2) if trial % 2 else None
+            separators = Separators(G, loss)
+            for source in range(n - 1):
+                alone = decisive_cuts(G, source, loss, prefer=prefer)
+                assert separators(source, prefer=prefer) == alone, (trial, source, sorted(G.edges(data=True)))
+                seen[min(len(alone), 2)] += 1
+        assert all(seen.values()), seen  # the dominator path (one cut) and the max-flow path (two or more) both ran
+
+    def test_one_cut_nearest_the_loss_when_preferred(self):
+        from gradflow.analysis import Separators
+
+        # w ─╳ a ─╳ loss: two cuts in a row, each alone separates w from the loss.
+        G = graph(("w", "a", "sg1"), ("a", "loss", "sg2"))
+        assert Separators(G, "loss")("w") == ["a"]
+        assert Separators(G, "loss")("w", prefer=lambda op: op == "loss") == ["loss"]

@@ -415,3 +415,50 @@ def test_a_newline_in_the_model_files_name_stays_on_the_header_line(run_main, tm
     assert first.startswith("gradflow  ") and first.endswith("target loss (callable)"), out
     assert "two\\nlines\\x1b[31m.py" in first
     assert "\x1b" not in out
+
+
+def test_a_long_exception_message_is_cut_in_the_middle(run_main, tmp_path):
+    # A message holding a whole tensor (TensorFlow's binding errors print numpy reprs) stays short.
+    model = tmp_path / "long.py"
+    model.write_text("import tensorflow as tf\n\nw = tf.Variable(1.0)\n"
+                     "raise ValueError('bad batch:\\n' + '\\n'.join(f'row {i}' for i in range(400)))\n")
+    code, out, err = run_main("inspect", str(model))
+    assert code == 2 and not out
+    assert "bad batch:" in err and "row 399" in err and "lines cut" in err and "row 200" not in err
+    assert 'long.py", line 4' in err  # the user's own frame stays
+    assert len(err.splitlines()) < 40, err
+
+
+def test_a_compiled_model_with_a_loss_on_one_of_two_named_outputs(tmp_path):
+    # compile(loss={"main": ...}) on a model with outputs {"main", "aux"}: the dict `y` binds,
+    # and the head without a loss is disconnected, as TensorFlow's gradient says (None).
+    import gradflow
+
+    model = tmp_path / "two_outputs.py"
+    model.write_text(
+        "import keras\nimport numpy as np\n\n"
+        "inp = keras.Input((4,))\nh = keras.layers.Dense(3, name='body')(inp)\n"
+        "model = keras.Model(inp, {'main': keras.layers.Dense(2, name='main')(h),\n"
+        "                          'aux': keras.layers.Dense(1, name='aux')(h)})\n"
+        "model.compile(optimizer='sgd', loss={'main': 'sparse_categorical_crossentropy'})\n"
+        "example_inputs = (np.ones((3, 4), 'float32'), {'main': np.array([0, 1, 1])})\n")
+    report = gradflow.inspect_file(str(model))
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    inp = keras.Input((4,))  # the oracle: the same model, and TensorFlow's own gradient
+    h = keras.layers.Dense(3, name="body")(inp)
+    m = keras.Model(inp, {"main": keras.layers.Dense(2, name="main")(h), "aux": keras.layers.Dense(1, name="aux")(h)})
+    m.compile(optimizer="sgd", loss={"main": "sparse_categorical_crossentropy"})
+    x, y = np.ones((3, 4), "float32"), {"main": np.array([0, 1, 1])}
+    with tf.GradientTape() as tape:
+        loss = m.compute_loss(x=x, y=y, y_pred=m(x, training=True), training=True)
+    grads = tape.gradient(loss, m.trainable_variables)
+    oracle = {v.path: g is None for v, g in zip(m.trainable_variables, grads)}
+    assert sum(oracle.values()) == 2
+    statuses = {v.name: v.status for v in report.variables if v.trainable}
+    assert set(statuses) == set(oracle)
+    for name, none in oracle.items():
+        assert (statuses[name] in ("blocked", "disconnected")) is none, (name, statuses[name])
+    assert statuses["aux/kernel"] == statuses["aux/bias"] == "disconnected"

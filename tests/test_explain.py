@@ -31,7 +31,7 @@ def test_explain_one_variable():
     assert "w2  ✗ blocked" in text
     assert "StopGradient ✗" in text and "(loss)" in text
     assert "StopGradient at examples/stop_gradient.py:14: tf.stop_gradient" in text
-    assert "fix: intended? remove tf.stop_gradient" in text
+    assert "expected: frozen on purpose" in text and "fix:" not in text  # an expected variable gets no fix
     both = explain_text(report, "w[23]")
     assert "w2  ✗" in both and "w3  ✗" in both and "w1" not in both
     with pytest.raises(KeyError, match="no variable matches"):

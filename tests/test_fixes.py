@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+import tensorflow as tf
 
 from gradflow.analysis import PathCount
 from gradflow.cuts import Cut, CutKind
@@ -68,12 +69,38 @@ def test_terminal_lists_fixes_after_the_table():
 
 
 # -- fixes, through TensorFlow -------------------------------------------------
-def test_stop_gradient_fix_names_the_shielded_variables():
+def test_a_freeze_on_purpose_gets_no_fix():
     report = inspect(EXAMPLES / "stop_gradient.py")
     (b,) = report.variable("w2").blockers
-    assert (b.decisive, b.origin) == (True, "user")
-    assert b.fix == "intended? remove tf.stop_gradient at examples/stop_gradient.py:14 to let w2, w3 learn"
-    assert report.to_dict()["variables"][1]["blockers"][0]["fix"] == b.fix
+    assert (b.decisive, b.origin) == (True, "user") and report.variable("w2").expected is True
+    assert b.fix == "" and report.to_dict()["variables"][1]["blockers"][0]["fix"] == ""
+
+
+def test_stop_gradient_fix_when_it_is_not_the_only_decisive_cut(tmp_path):
+    # w reaches the loss twice: through the user's stop_gradient and through an argmax.
+    # Neither alone decides, so w is not frozen on purpose, and each cut gets its fix.
+    model = tmp_path / "model.py"
+    model.write_text(
+        "import tensorflow as tf\n"
+        "w = tf.Variable(tf.ones([3, 3]), name='w')\n"
+        "x = tf.constant([[1.0, 2.0, 3.0]])\n"
+        "@tf.function\n"
+        "def loss():\n"
+        "    h = x @ w\n"
+        "    a = tf.reduce_sum(tf.stop_gradient(h))\n"
+        "    b = tf.cast(tf.argmax(h, axis=1), tf.float32)\n"
+        "    return a + tf.reduce_sum(b) + tf.reduce_sum(x)\n")
+    report = inspect(model)
+    with tf.GradientTape() as tape:  # the oracle
+        h = tf.constant([[1.0, 2.0, 3.0]]) @ (w := tf.Variable(tf.ones([3, 3])))
+        out = tf.reduce_sum(tf.stop_gradient(h)) + tf.reduce_sum(tf.cast(tf.argmax(h, axis=1), tf.float32))
+    assert tape.gradient(out, w) is None
+    v = report.variable("w")
+    assert v.status == "blocked" and v.expected is False
+    fixes = {b.type: b.fix for b in v.blockers if b.decisive}
+    assert fixes["StopGradient"].startswith("intended? remove tf.stop_gradient at ")
+    assert fixes["StopGradient"].endswith("model.py:7 to let w learn")
+    assert any(t != "StopGradient" and f for t, f in fixes.items())
 
 
 def test_argmax_fix():

@@ -169,6 +169,7 @@ def pages(tmp_path_factory):
     os.chdir(REPO)
     try:
         canonical = gradflow.inspect_file("examples/stop_gradient.py")
+        argmax = gradflow.inspect_file("examples/mistakes_argmax.py")
     finally:
         os.chdir(cwd)
     hostile_file = out / "hostile.py"
@@ -183,8 +184,9 @@ def pages(tmp_path_factory):
             return tf.reduce_sum(a * 2.0) + tf.reduce_sum(tf.stop_gradient(b)) + tf.reduce_sum(c)
         '''))
     hostile = gradflow.inspect_file(str(hostile_file))
-    paths = {"canonical": out / "canonical.html", "hostile": out / "hostile.html"}
+    paths = {"canonical": out / "canonical.html", "hostile": out / "hostile.html", "argmax": out / "argmax.html"}
     paths["canonical"].write_text(to_html(canonical), encoding="utf-8")
+    paths["argmax"].write_text(to_html(argmax), encoding="utf-8")
     paths["hostile"].write_text(to_html(hostile), encoding="utf-8")
     return paths
 
@@ -317,8 +319,11 @@ class TestInteractions:
         assert verdict == "✓ 1 of 3 trainable variables learn; 2 frozen on purpose"
         text = browser.js("document.querySelector('header').textContent")
         assert "cut you wrote: tf.stop_gradient at examples/stop_gradient.py:14" in text
-        fixes = browser.js("Array.from(document.querySelectorAll('#gf-variables .gf-fix')).map(e => e.textContent)")
-        assert fixes and all(f.startswith("fix: intended? remove tf.stop_gradient") for f in fixes)
+        fixes = "Array.from(document.querySelectorAll('#gf-variables .gf-fix')).map(e => e.textContent)"
+        assert browser.js(fixes) == []  # frozen on purpose: no fix
+        browser.open(pages["argmax"])
+        found = browser.js(fixes)
+        assert found and all(f.startswith("fix: use softmax / a soft surrogate") for f in found)
 
     @pytest.mark.parametrize("scheme", ["light", "dark"])
     def test_screenshot_in_both_colour_schemes(self, browser, pages, scheme):

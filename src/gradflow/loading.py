@@ -21,7 +21,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Literal
 
-from .errors import InputsError, ModelFileError, ModelImportError, TargetError
+from .errors import InputsError, ModelFileError, ModelImportError, TargetError, first_line
 from .sources import format_user_traceback
 from .schema import shape_text
 
@@ -212,7 +212,7 @@ def import_model_file(path: str) -> types.ModuleType:
         ) from exc
     except (Exception, SystemExit) as exc:
         raise ModelImportError(
-            f"importing {path} raised {type(exc).__name__}: {exc}. "
+            f"importing {path} raised {type(exc).__name__}: {first_line(exc)}. "
             "Fix the error in the model file (your frames are shown below).",
             user_traceback=format_user_traceback(exc),
         ) from exc

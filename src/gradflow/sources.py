@@ -350,8 +350,29 @@ def format_user_traceback(exc: BaseException) -> str:
     if frames:
         lines.append("Traceback (most recent call last, your code only):\n")
         lines.extend(traceback.format_list(frames))
-    lines.extend(_user_frames_only(line) for line in traceback.format_exception_only(type(exc), exc))
+    message = "".join(_user_frames_only(line) for line in traceback.format_exception_only(type(exc), exc))
+    lines.append(_shortened(message))
     return "".join(lines).rstrip("\n")
+
+
+MESSAGE_LINES = 24
+
+
+def _shortened(message: str, keep: int = MESSAGE_LINES) -> str:
+    """A long exception message (a tensor's whole numpy repr) cut in the middle to ``keep`` lines.
+
+    Examples:
+        >>> print(_shortened("\\n".join(f"line {i}" for i in range(8)), keep=4))
+        line 0
+        line 1
+        … 5 lines cut …
+        line 7
+    """
+    lines = message.splitlines(keepends=True)
+    if len(lines) <= keep:
+        return message
+    head, tail = lines[: keep // 2], lines[-(keep - keep // 2 - 1):]
+    return "".join(head) + f"… {len(lines) - len(head) - len(tail)} lines cut …\n" + "".join(tail)
 
 
 _FRAME_LINE = re.compile(r'^\s*File "(?P<file>[^"]+)", line \d+, in ')

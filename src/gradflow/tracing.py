@@ -216,15 +216,25 @@ def keras_loss_function(target: Target, args: tuple) -> tuple[Any, tuple, dict]:
             raise _trace_failure(target, exc) from exc
     accepts_training = "training" in inspect.signature(model.compute_loss).parameters
 
-    def compiled_loss(x: Any, y: Any, sample_weight: Any = None) -> Any:
+    def loss_of(x: Any, y: Any, sample_weight: Any) -> Any:
         y_pred = model(x, training=True)
         kwargs = dict(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
         if accepts_training:
             kwargs["training"] = True
         return model.compute_loss(**kwargs)
 
-    call_kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
-    return tf.function(compiled_loss), (x, y), call_kwargs
+    if sample_weight is None:
+        # No optional argument: a concrete function binds a nested `y` (a dict of
+        # outputs) only by its full signature, where a defaulted None is required.
+        def compiled_loss(x: Any, y: Any) -> Any:
+            return loss_of(x, y, None)
+
+        return tf.function(compiled_loss), (x, y), {}
+
+    def weighted_loss(x: Any, y: Any, sample_weight: Any) -> Any:
+        return loss_of(x, y, sample_weight)
+
+    return tf.function(weighted_loss), (x, y), {"sample_weight": sample_weight}
 
 
 def _check_signature(target: Target, fn: Any, args: tuple) -> None:

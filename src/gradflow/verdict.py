@@ -13,7 +13,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from .analysis import (PathCount, blockers_by_source, count_paths, decisive_cuts, forward_ancestors,
+from .analysis import (PathCount, Separators, blockers_by_source, count_paths, forward_ancestors,
                        open_ancestors, shields)
 from .analysis.reach import backward_search
 from .autodiff import AutodiffResult, GradFacts
@@ -304,6 +304,8 @@ def variable_reports(
     def users_first(node: str) -> int:
         return 1 if op_origin_of(flow, node)[0] == Origin.USER else 0
 
+    separators = None
+
     @functools.cache
     def blocker(node: str) -> Blocker:  # one per cut op, however many variables it blocks
         return _blocker(flow, node, shielded.get(node, ()))
@@ -322,8 +324,9 @@ def variable_reports(
         cut_nodes = list(f.blockers if f else ())
         decisive: list = []
         if status is Status.BLOCKED and f is not None and f.reads and ref.name in flow.variables:
-            decisive = decisive_cuts(flow.G, flow.variables[ref.name], flow.loss, prefer=users_first,
-                                     ancestors=reaching)
+            if separators is None:  # built once, for the first blocked variable
+                separators = Separators(flow.G, flow.loss, ancestors=reaching)
+            decisive = separators(flow.variables[ref.name], prefer=users_first)
             cut_nodes += [n for n in decisive if n not in cut_nodes]
         blockers = tuple(sorted(
             (dataclasses.replace(blocker(n), decisive=n in decisive) if status is Status.BLOCKED else blocker(n)
@@ -331,12 +334,14 @@ def variable_reports(
         grad_norm = grad.norm if grad is not None and not grad.is_none else None
         expected, expected_reason = expectation(status, ref.trainable, blockers, name=ref.name, others=names)
         what = ""
-        if expected and not ref.trainable:
-            # Not meant to learn: no fix, and its why says what it is. (A
-            # trainable variable the user froze keeps the question "intended?
-            # remove tf.stop_gradient": gradflow cannot know the intent.)
-            what = describe_untrainable(ref.name, names)
+        if expected:
+            # Not meant to learn (not trainable, or frozen by the user's own
+            # tf.stop_gradient): no fix. A non-trainable variable's why says
+            # what it is; a frozen one's names the cut, listed under "cuts you
+            # wrote", where a freeze on the wrong tensor is seen.
             blockers = tuple(dataclasses.replace(b, fix="") for b in blockers)
+            if not ref.trainable:
+                what = describe_untrainable(ref.name, names)
         reports.append(
             VariableReport(
                 name=ref.name,

@@ -8,10 +8,11 @@ back edges of a ``While``). See :mod:`gradflow.flowgraph` for the attributes.
 from .blockers import blockers_by_source, blockers_of, shields
 from .paths import PathCount, count_paths
 from .reach import forward_ancestors, open_ancestors, open_subgraph, reached
-from .separators import cut_owner, decisive_cuts
+from .separators import Separators, cut_owner, decisive_cuts
 
 __all__ = [
     "PathCount",
+    "Separators",
     "blockers_by_source",
     "blockers_of",
     "count_paths",

@@ -18,7 +18,7 @@ import networkx as nx
 
 from .reach import backward_search, reached
 
-__all__ = ["decisive_cuts", "cut_owner"]
+__all__ = ["decisive_cuts", "Separators", "cut_owner"]
 
 SKIPPED = frozenset({"custom_forward"})
 
@@ -80,12 +80,62 @@ def decisive_cuts(G: nx.MultiDiGraph, source: Hashable, target: Hashable, *,
     between = reached(G, [source]) & keep
     if source not in between or target not in between:
         return []
+    H, owners = _cut_network(G, between)
+    return _smallest_cut(H, owners, source, target, prefer)
+
+
+class Separators:
+    """:func:`decisive_cuts` for many variables and one loss, the network built once.
+
+    Most blocked variables of a real model are separated from the loss by one
+    cut (the user's ``tf.stop_gradient`` on a backbone's output): then the cut
+    dominates the variable in the reversed network, and one dominator tree
+    answers every such variable. A variable that needs two or more cuts gets
+    the max-flow of :func:`decisive_cuts` on its part of the same network.
+
+    Examples:
+        >>> G = nx.MultiDiGraph()
+        >>> for u, v, cut in [("w", "a", None), ("a", "m", "sg"), ("m", "b", None),
+        ...                   ("a", "b", None), ("b", "sg", "sg"), ("sg", "loss", None)]:
+        ...     _ = G.add_edge(u, v, cut=cut, open=cut is None)
+        >>> Separators(G, "loss")("w")
+        ['sg']
+    """
+
+    def __init__(self, G: nx.MultiDiGraph, target: Hashable, *, ancestors: set | None = None):
+        keep = (ancestors if ancestors is not None else backward_search(G, target)) | {target}
+        self.target = target
+        self.H, self.owners = _cut_network(G, keep)
+        self._idom: dict | None = None
+
+    def __call__(self, source: Hashable, prefer: Callable[[Hashable], int] | None = None) -> list:
+        H, target = self.H, self.target
+        if source not in H or target not in H:
+            return []
+        if self._idom is None:
+            self._idom = nx.immediate_dominators(H.reverse(copy=False), target)
+        idom = self._idom
+        if source not in idom or source == target:
+            return []  # no path to the loss
+        single, node = [], source
+        while node != target:  # up the dominator tree: every cut all paths pass through
+            node = idom[node]
+            if isinstance(node, tuple) and node[0] == "cut-out":
+                single.append(node[1])
+        if single:
+            return _choose([single[0]], [single[-1]], prefer)
+        part = H.subgraph(nx.descendants(H, source) | {source})
+        return _smallest_cut(part, {o for o in self.owners if ("cut-in", o) in part}, source, target, prefer)
+
+
+def _cut_network(G: nx.MultiDiGraph, nodes: set) -> tuple[nx.DiGraph, set]:
+    """The flow network over ``nodes``: open edges uncuttable, each cut op one edge of capacity 1."""
     H = nx.DiGraph()
     owners = set()
-    succ = G._succ  # the raw dicts: this runs over every edge of the variable's subgraph
-    for u in between:
+    succ = G._succ  # the raw dicts: this runs over every edge of the subgraph
+    for u in nodes:
         for v, keyed in succ[u].items():
-            if v not in between:
+            if v not in nodes:
                 continue
             for d in keyed.values():
                 if d.get("via") in SKIPPED:
@@ -101,6 +151,11 @@ def decisive_cuts(G: nx.MultiDiGraph, source: Hashable, target: Hashable, *,
                 H.add_edge(("cut-out", owner), v)
     for owner in owners:
         H.add_edge(("cut-in", owner), ("cut-out", owner), capacity=1)
+    return H, owners
+
+
+def _smallest_cut(H: nx.DiGraph, owners: set, source: Hashable, target: Hashable,
+                  prefer: Callable[[Hashable], int] | None) -> list:
     if source not in H or target not in H or not nx.has_path(H, source, target):
         return []
     try:
@@ -111,7 +166,11 @@ def decisive_cuts(G: nx.MultiDiGraph, source: Hashable, target: Hashable, *,
     for side in residual_sides:
         chosen = sorted((o for o in owners if (("cut-in", o) in side) != (("cut-out", o) in side)), key=str)
         options.append(chosen)
-    near_source, near_target = options
+    return _choose(*options, prefer)
+
+
+def _choose(near_source: list, near_target: list, prefer: Callable[[Hashable], int] | None) -> list:
+    """Of the minimum cut nearest the source and the one nearest the target, the preferred (source on a tie)."""
     if prefer is not None and sum(map(prefer, near_target)) > sum(map(prefer, near_source)):
         return near_target
     return near_source
