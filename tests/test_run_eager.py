@@ -187,3 +187,27 @@ def test_zero_gradient_cause_equals_inspect():
     cause = eager.variable("bias").numeric_cause
     assert eager.variable("bias").status.value == "zero" and cause.type == "Relu" and "dead ReLU" in cause.reason
     assert cause.location.line == loss_fn.__code__.co_firstlineno + 1
+
+
+def test_recording_ends_when_the_tapes_exit():
+    # A persistent tape keeps its record for its later gradient calls, but no op is recorded after it exits:
+    # an eager loop pays for the op callback during its first step only.
+    import tensorflow as tf
+    from tensorflow.python.eager import context
+
+    import gradflow
+
+    v = tf.Variable([1.0, 2.0], name="v")
+    hooked = []
+    with gradflow.watch(show=False) as w:
+        for _ in range(3):
+            with tf.GradientTape(persistent=True) as tape:
+                a = tf.reduce_sum(v * v)
+                b = tf.reduce_sum(tf.stop_gradient(v) * 2.0)
+                hooked.append(len(context.context().op_callbacks))
+            ga = tape.gradient(a, [v])
+            gb = tape.gradient(b, [v])
+            hooked.append(len(context.context().op_callbacks))
+    assert hooked == [1, 0, 0, 0, 0, 0]
+    assert [[x.status.value for x in r.report.variables] for r in w.reports] == [["flows"], ["blocked"]]
+    assert ga[0] is not None and gb[0] is None

@@ -77,6 +77,7 @@ class Recorder:
         self.produced: set = set()
         self.external: dict = {}  # id -> tensor, for inputs no recorded op made
         self.starts: dict[int, int] = {}  # id(tape) -> its first record
+        self.ends: dict[int, int] = {}  # id(tape) -> the record after its last (once it has exited)
         self.functions: list = []  # (tf.function, args, kwargs) called eagerly while recording
         self._callback: Any = None
 
@@ -87,18 +88,29 @@ class Recorder:
     def start(self, tape: Any) -> None:
         if self.records is None:
             self.records = []
+        if self._callback is None:
             self._install()
         self.starts[id(tape)] = len(self.records)
+        self.ends.pop(id(tape), None)
+
+    def exit(self, tape: Any) -> None:
+        """The tape stopped recording: its record ends here; no tape recording, no op callback."""
+        if self.records is None or id(tape) not in self.starts:
+            return
+        self.ends[id(tape)] = len(self.records)
+        if all(key in self.ends for key in self.starts):
+            self._uninstall()  # a persistent tape's record is kept for its later gradient calls
 
     def records_of(self, tape: Any) -> list[OpRecord]:
         if tape is None or self.records is None or id(tape) not in self.starts:
             return []
-        return self.records[self.starts[id(tape)]:]
+        return self.records[self.starts[id(tape)]:self.ends.get(id(tape))]
 
     def forget(self, tape: Any) -> None:
         """The tape's site is analysed: stop recording for it (and altogether when no tape is left)."""
         if id(tape) in self.starts and not getattr(tape, "_persistent", False):
             del self.starts[id(tape)]
+            self.ends.pop(id(tape), None)
         if not self.starts:
             self.stop()
 
@@ -147,7 +159,7 @@ class Recorder:
         self._callback = callback
         op_callbacks.add_op_callback(callback)
 
-    def stop(self) -> None:
+    def _uninstall(self) -> None:
         if self._callback is not None:
             from tensorflow.python.framework import op_callbacks
 
@@ -156,12 +168,16 @@ class Recorder:
             except (KeyError, ValueError):
                 pass
             self._callback = None
+
+    def stop(self) -> None:
+        self._uninstall()
         self.records = None
         self.reads = {}
         self.produced = set()
         self.external = {}
         self.functions = []
         self.starts.clear()
+        self.ends.clear()
 
 
 # ---------------------------------------------------------------------------
@@ -398,9 +414,10 @@ def eager_report(site: Any, target: Any, sources: list, names: list, results: li
     order = rb.ancestors(target_ids)
     # Reads TensorFlow ran in C never reach the op callbacks: a tensor no recorded op
     # made, equal to a source variable, stands for such a read.
-    # Only for a variable whose reads were otherwise unseen: a small constant may equal it.
+    # Only for a variable none of whose reads were seen on the way to the target: a small constant may equal it.
     used = {t for i in order for t in records[i].inputs} | target_ids
-    unseen = {h: var for h, (_, var) in rb.handles.items() if h not in used and h not in recorder.reads}
+    unseen = {h: var for h, (_, var) in rb.handles.items()
+              if h not in used and not (recorder.reads.get(h, set()) & used)}
     for t_id in sorted(used) if unseen else ():
         if t_id in rb.produced or t_id in rb.reads_of or t_id in rb.handles or t_id not in recorder.external:
             continue
@@ -602,7 +619,7 @@ def walk_report(site: Any, target: Any, sources: list, names: list, results: lis
         start_id = tid(var.handle) if _is_variable(var) else tid(src)
         seen, frontier, reaches = set(), [], False
         starts = {start_id} | set(recorder.reads.get(start_id, ()))
-        if _is_variable(var) and len(starts) == 1 and start_id not in consumers:
+        if _is_variable(var) and not any(s in consumers for s in starts):
             starts |= {t for t, value in recorder.external.items() if same_value(value, var)}
         stack = [i for s in starts for i in consumers.get(s, []) if i in to_target]
         while stack:

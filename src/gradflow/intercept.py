@@ -218,7 +218,10 @@ class Interceptor:
             return result
 
         def exit_(tape, *exc):
-            return orig_exit(tape, *exc)
+            result = orig_exit(tape, *exc)
+            if me._recorder.active and not me._busy():
+                me._recorder.exit(tape)
+            return result
 
         self._patch(tape_cls, "gradient", gradient)
         self._patch(tape_cls, "__enter__", enter)
