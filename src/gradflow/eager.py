@@ -252,10 +252,10 @@ class _Rebuild:
 
     # -- tensors no recorded op made ---------------------------------------------
     def _placeholder(self, name: str, dtype: Any, shape: Any) -> Any:
-        from tensorflow.python.ops import array_ops
+        import tensorflow as tf
 
-        with self.graph.as_default():
-            ph = array_ops.placeholder(dtype, shape=shape, name=self.graph.unique_name(_op_name(name), mark_as_used=False))
+        ph = self._make("Placeholder", [], ("dtype", tf.as_dtype(dtype), "shape", tf.TensorShape(shape)),
+                        _op_name(name))[0]
         self.graph.inputs.append(ph)
         return ph
 
@@ -263,8 +263,14 @@ class _Rebuild:
         """Evaluate tensors of the rebuilt graph on the tape's own values (its placeholders fed what they stand for)."""
         from tensorflow.python.eager import wrap_function
 
-        feeds = list(self.graph.inputs)
+        # A variable's read is fed its recorded value: its handle placeholder then needs no feed.
+        feeds = [ph for ph in self.graph.inputs if ph.dtype.name != "resource"]
         values = [self.feeds[ph.name] for ph in feeds]
+        recorded = {t.name: self.values[key] for key, t in self.tensors.items() if key in self.values}
+        for op in self.graph.get_operations():
+            if op.type == "ReadVariableOp" and op.outputs[0].name in recorded:
+                feeds.append(op.outputs[0])
+                values.append(recorded[op.outputs[0].name])
         wrapped = wrap_function.WrappedFunction(self.graph, variable_holder=wrap_function.VariableHolder(share_variables=True))
 
         def run(fetches: list) -> list:
@@ -288,6 +294,8 @@ class _Rebuild:
             out = self._make("ReadVariableOp", [self.outside(handle)], ("dtype", var.dtype.base_dtype),
                              _op_name(name) + "/Read/ReadVariableOp")[0]
             out.set_shape(var.shape)
+            if t_id in self.external:
+                self.values[t_id] = self.external[t_id]
         else:
             value = self.external.get(t_id)
             if value is None:
@@ -298,8 +306,10 @@ class _Rebuild:
                 self.feeds[out.name] = value
             elif value.dtype != tf.resource and value.shape.num_elements() is not None \
                     and value.shape.num_elements() <= CONST_LIMIT:
-                with self.graph.as_default():
-                    out = tf.constant(value.numpy(), dtype=value.dtype, name="Const")
+                from tensorflow.python.framework import tensor_util
+
+                proto = tensor_util.make_tensor_proto(value.numpy(), dtype=value.dtype)
+                out = self._make("Const", [], ("dtype", value.dtype, "value", proto), "Const")[0]
             else:
                 out = self._placeholder("input", value.dtype, value.shape)
                 self.feeds[out.name] = value
