@@ -239,6 +239,10 @@ def test_strategy_run_site(tmp_path, data, mode):
     mirrored = run_with_oracle(tmp_path, "mirrored_ctl.py", data, "--epochs", "2", *mode)
     check(mirrored)
     assert mirrored["stopped"]
+    # the numeric check ran (traced: on one replica's share of the batch), so flowing variables have norms
+    assert mirrored["sites"][0]["numeric"]
+    assert all(n is not None and n > 0 for s, n in zip(mirrored["sites"][0]["statuses"], mirrored["sites"][0]["norms"])
+               if s == "flows")
     (site,) = mirrored["sites"]
     status = dict(zip(site["names"], site["statuses"]))
     assert site["site"]["call"] == "tape.gradient" and site["heading"].endswith("(train step)")

@@ -124,14 +124,20 @@ def numeric_slots(results: list, slots: list | None = None) -> list | None:
     item) that gradflow clears once it has read them, so later steps pay one
     skipped branch. ``slots``: those of an earlier trace of the same site
     (tf.function traces again after a trace made variables), reused.
-    None (no numeric check) under a ``tf.distribute`` strategy, whose replicas
-    would each write the same variable.
+    Under a ``tf.distribute`` strategy the variables are plain ones (made
+    past the strategy's variable creator) that every replica writes: they
+    hold one replica's gradient, on its share of the batch (``replicas``).
     """
     import tensorflow as tf
 
-    if tf.distribute.has_strategy():
-        return None
-    made, pairs = [], []
+    def variable(value: Any, dtype: Any, name: str) -> Any:
+        from tensorflow.python.ops import resource_variable_ops
+
+        with tf.init_scope():  # ResourceVariable itself skips the strategy's mirroring creator
+            return resource_variable_ops.ResourceVariable(value, trainable=False, dtype=dtype, name=name)
+
+    made, pairs = Slots(), []
+    made.replicas = tf.distribute.has_strategy() or bool(getattr(slots, "replicas", False))
     for k, g in enumerate(results):
         if g is None:
             made.append(None)
@@ -140,15 +146,13 @@ def numeric_slots(results: list, slots: list | None = None) -> list | None:
             g = g.values
         slot = slots[k] if slots is not None and k < len(slots) - 1 else None
         if slot is None:
-            with tf.init_scope():
-                slot = tf.Variable([float("nan")] * 3, trainable=False, dtype=tf.float64, name="gradflow_check")
+            slot = variable([float("nan")] * 3, tf.float64, "gradflow_check")
         made.append(slot)
         pairs.append((slot, g))
     if slots is not None:
         armed = slots[-1]
     else:
-        with tf.init_scope():
-            armed = tf.Variable(True, trainable=False, name="gradflow_armed")
+        armed = variable(True, tf.bool, "gradflow_armed")
     made.append(armed)
 
     def check():
@@ -161,6 +165,12 @@ def numeric_slots(results: list, slots: list | None = None) -> list | None:
 
     tf.cond(armed, check, lambda: tf.constant(False))
     return made
+
+
+class Slots(list):
+    """The variables of :func:`numeric_slots` (``replicas``: written by every replica of a strategy)."""
+
+    replicas = False
 
 
 def arm(slots: list) -> None:
@@ -197,8 +207,10 @@ def with_values(report: Any, slots: list) -> Any:
             norm = math.sqrt(squares)
             v = dataclasses.replace(v, grad_norm=norm if math.isfinite(norm) else None)
         variables.append(v)
+    share = (" (under the tf.distribute strategy, one replica's gradient on its share of the batch)"
+             if getattr(slots, "replicas", False) else "")
     notes = tuple(n for n in report.notes if not n.startswith("traced call:")) + (
         "traced call: the verdicts are what the call returned while its graph was built; the gradient "
-        "values are those of the step's first run on the script's own batch",)
+        f"values are those of the step's first run on the script's own batch{share}",)
     return dataclasses.replace(report, variables=tuple(variables), numeric=True, notes=notes,
                                inputs="the script's own batch (traced step)")
