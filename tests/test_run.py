@@ -294,3 +294,14 @@ def test_steps_analyses_the_first_n_sites_then_stops(tmp_path):
     assert one.returncode == 0, one.stderr
     assert [s["site"]["line"] for s in json.loads(one.stdout)["sites"]] == [17]  # the eager site came first
     assert "step 1" not in one.stderr  # stopped at the next step
+
+
+def test_keras_callback_under_mirrored_strategy():
+    proc = subprocess.run([sys.executable, os.path.join(SCRIPTS, "fit_callback_mirrored.py")],
+                          capture_output=True, text=True, env=_env(), timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert [s in ("blocked", "disconnected") for s in result["statuses"]] == result["tf_none"]
+    assert result["tf_none"].count(True) == 2  # the side head: no loss reads it
+    assert result["numeric"] and result["checks"] == [0, 2]
+    assert result["layers"] == ["hidden", "out"]
