@@ -462,3 +462,4 @@ def test_a_compiled_model_with_a_loss_on_one_of_two_named_outputs(tmp_path):
     for name, none in oracle.items():
         assert (statuses[name] in ("blocked", "disconnected")) is none, (name, statuses[name])
     assert statuses["aux/kernel"] == statuses["aux/bias"] == "disconnected"
+    assert [n for n in report.notes if "compile() gives no loss for output 'aux' (of 2 outputs)" in n]

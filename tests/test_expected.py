@@ -46,3 +46,30 @@ def test_fail_on_ignores_expected_only_when_asked(run_cli):
     assert v["w1"]["expected"] is None
     proc = run_cli("inspect", "examples/stop_gradient.py", "--fail-on", "blocked")
     assert proc.returncode == 1  # the contract: any trainable match fails
+
+
+def test_a_frozen_base_is_counted_in_the_expected_line(tmp_path):
+    # Transfer learning: a base layer set trainable=False under a compiled head. TensorFlow
+    # still has a gradient for the base's kernel (the loss depends on it); Keras does not train it.
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    model_file = tmp_path / "transfer.py"
+    model_file.write_text(
+        "import keras\nimport numpy as np\n\n"
+        "base = keras.layers.Dense(4, name='base')\nbase.trainable = False\n"
+        "model = keras.Sequential([keras.Input((3,)), base, keras.layers.Dense(2, name='head')])\n"
+        "model.compile(optimizer='sgd', loss='mse')\n"
+        "example_inputs = (np.ones((2, 3), 'float32'), np.zeros((2, 2), 'float32'))\n")
+    report = inspect(model_file)
+    base = keras.layers.Dense(4)  # the oracle, on the same shapes
+    m = keras.Sequential([keras.Input((3,)), base, keras.layers.Dense(2)])
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.square(m(np.ones((2, 3), "float32"))))
+    assert all(g is not None for g in tape.gradient(loss, base.weights))
+    frozen = [v for v in report.variables if "base/" in v.name]
+    assert [(v.trainable, v.status) for v in frozen] == [(False, "flows")] * 2
+    text = render_text(report, width=200)
+    assert "all 2 trainable variables learn" in text
+    assert "2 non-trainable variables that the gradient reaches (trainable=False: the optimizer skips them)" in text

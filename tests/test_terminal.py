@@ -152,3 +152,20 @@ def test_a_non_finite_loss_comes_first():
     assert out[4] == ("  the loss is not finite on the example inputs; it first turns non-finite in Log at m.py:7 "
                       "(log of 0)")
     assert not any(line.startswith("note: the loss is NaN") for line in out)
+
+
+def test_problems_stand_above_a_table_too_long_to_see_them_in():
+    # 14 flowing variables, then the one that does not learn: it is listed first, then the whole table.
+    flowing = tuple(var(f"layer_{i}/kernel", "flows", norm=1.0) for i in range(14))
+    head = var("value_head/kernel", "disconnected", why="the loss never reads it", paths=PathCount(0, 0))
+    report = Report(source="m.py", target="loss", kind="callable", inputs="", variables=flowing + (head,), stop_gradients=())
+    out = lines(render_text(report, width=100))
+    first = out.index("trainable variables that do not learn (1):")
+    assert out.index("all variables:") > first
+    rows = [i for i, line in enumerate(out) if line.startswith("value_head/kernel")]
+    assert len(rows) == 2 and rows[0] < out.index("all variables:") < rows[1]
+    # A short table shows its problems in place: no separate list.
+    short = Report(source="m.py", target="loss", kind="callable", inputs="", variables=flowing[:3] + (head,),
+                   stop_gradients=())
+    text = render_text(short, width=100)
+    assert "do not learn (" not in text and "all variables:" not in text and text.count("value_head/kernel") == 1

@@ -153,3 +153,53 @@ def test_a_nan_loss_names_its_first_op_first():
     assert loss["first_nonfinite"]["type"] == "Log" and loss["first_nonfinite"]["location"] == {"file": rel, "line": 13}
     assert result.report["notes"][0].startswith("the loss is NaN or Inf on the example inputs: first at Log at "
                                                 f"{rel}:13")
+
+
+@pytest.mark.slow
+def test_keras_hub_gpt2_unused_value_head_is_the_one_problem():
+    _, variables, report = run("hub_gpt2_unused_head")
+    problems = {n for n, v in variables.items() if v["trainable"] and v["status"] != "flows"}
+    assert problems == {"value_head/kernel", "value_head/bias"}
+    for name in problems:
+        v = variables[name]
+        assert v["status"] == "disconnected" and v["expected"] is False and "never reads" in v["why"]
+    no_library_cut_in_a_flowing_why(variables)
+    assert all(s["origin"] == "library:keras" and not s["shields"] for s in report["stop_gradients"])
+
+
+def test_tfp_categorical_sample_names_the_users_sample_call():
+    rel, variables, _ = run("tfp_categorical_gather")
+    logits, table = variables["logits"], variables["table"]
+    assert table["status"] == "flows" and table["why"] == ""
+    assert logits["status"] == "blocked" and logits["expected"] is False
+    first = logits["blockers"][0]
+    assert first["decisive"] is True and first["origin"] == "library:tensorflow_probability"
+    assert first["location"] == {"file": rel, "line": 13}
+    assert logits["why"].startswith(f"Categorical.sample at {rel}:13: a sample of a discrete distribution")
+    assert "RelaxedOneHotCategorical" in first["fix"]
+
+
+def test_sonnet_lstm_truncated_bptt_is_partial_blocking_by_the_users_cut():
+    rel, variables, report = run("sonnet_lstm_tbptt")
+    lstm = [v for n, v in variables.items() if n.startswith("lstm/")]
+    assert lstm and all(v["status"] == "flows" for v in lstm)
+    for v in lstm:
+        assert 0 < v["paths"]["blocked"] < v["paths"]["total"]
+        assert f"paths cut: tf.stop_gradient at {rel}:17" in v["why"], v["why"]
+    assert all(v["status"] == "flows" and v["why"] == "" for n, v in variables.items() if n.startswith("readout/"))
+    users = [s for s in report["stop_gradients"] if s["origin"] == "user"]
+    assert users and all(s["location"] == {"file": rel, "line": 17} and not s["shields"] for s in users)
+
+
+def test_tf_keras_lambda_round_names_the_backend_call():
+    rel, variables, _ = run("tfkeras_round")
+    for name in ("enc/kernel", "enc/bias"):
+        v = variables[name]
+        assert v["status"] == "blocked" and v["expected"] is False
+        first = v["blockers"][0]
+        assert first["decisive"] is True and first["origin"] == "library:tf_keras" and first["type"] == "Round"
+        assert first["location"] == {"file": rel, "line": 8}
+        assert v["why"].startswith(f"backend.round at {rel}:8"), v["why"]
+    assert variables["dec/kernel"]["status"] == variables["dec/bias"]["status"] == "flows"
+    metrics = [v for v in variables.values() if not v["trainable"]]
+    assert metrics and all(v["expected"] is True and "metric" in v["why"] for v in metrics)

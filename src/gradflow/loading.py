@@ -21,7 +21,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Literal
 
-from .errors import InputsError, ModelFileError, ModelImportError, TargetError, first_line
+from .errors import GradflowError, InputsError, ModelFileError, ModelImportError, TargetError, first_line
 from .sources import format_user_traceback
 from .schema import shape_text
 
@@ -210,6 +210,10 @@ def import_model_file(path: str) -> types.ModuleType:
             f"{path} is not valid Python: {exc.msg} (line {exc.lineno}). Fix the syntax error.",
             user_traceback=format_user_traceback(exc),
         ) from exc
+    except GradflowError as exc:  # gradflow's own verdict on the import (the model called os._exit)
+        if getattr(exc, "user_traceback", "") is None:
+            exc.user_traceback = format_user_traceback(exc)  # the line that called it
+        raise
     except (Exception, SystemExit) as exc:
         raise ModelImportError(
             f"importing {path} raised {type(exc).__name__}: {first_line(exc)}. "
@@ -390,7 +394,7 @@ def make_target(
         return Target(kind="callable", args=args, kwargs=kwargs,
                       inputs_note=f"{inputs_label}: {summarize(inputs)}", **common)
     signature = getattr(obj, "input_signature", None) if is_tf_function(obj) else None
-    if signature is not None:
+    if signature:  # a zero-argument tf.function has the empty signature (): nothing to synthesise
         args = synthesize_from_signature(signature)
         return Target(kind="callable", args=args,
                       inputs_note=f"synthesised from input_signature: {summarize(args)}", **common)

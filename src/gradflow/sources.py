@@ -16,6 +16,7 @@ import sysconfig
 import traceback
 from typing import Callable, Iterable
 
+from .errors import GradflowError
 from .schema import Location
 
 __all__ = ["Location", "is_user_file", "innermost_user_frame", "format_user_traceback", "Origin",
@@ -350,6 +351,8 @@ def format_user_traceback(exc: BaseException) -> str:
     if frames:
         lines.append("Traceback (most recent call last, your code only):\n")
         lines.extend(traceback.format_list(frames))
+    if isinstance(exc, GradflowError):
+        return "".join(lines).rstrip("\n")  # gradflow's own message is already the headline
     message = "".join(_user_frames_only(line) for line in traceback.format_exception_only(type(exc), exc))
     lines.append(_shortened(message))
     return "".join(lines).rstrip("\n")

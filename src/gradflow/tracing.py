@@ -129,6 +129,8 @@ def _trace_function(target: Target) -> Trace:
         concrete, args, kwargs = _concrete_function(target, args, kwargs)
     out, loss = _loss_output(target, concrete)
     notes = list(target.notes) + _loss_shape_notes(out)
+    if target.kind == "keras":
+        notes += _outputs_without_loss_notes(target.obj)
     graph = concrete.graph
     captured = {id(external): internal.op.name for external, internal in graph.captures}
     read = list(graph.variables)
@@ -308,6 +310,30 @@ def _kind_of(value: Any) -> str:
     if isinstance(value, dict):
         return f"a dict with keys {sorted(map(str, value))}"
     return f"a {type(value).__name__}"
+
+
+def _outputs_without_loss_notes(model: Any) -> list[str]:
+    """A compiled model whose ``compile(loss=...)`` leaves some named outputs without a loss.
+
+    Keras then warns "Gradients do not exist for variables [...]" in ``fit``: the
+    variables that feed only those outputs get no gradient.
+    """
+    names = [str(n) for n in (getattr(model, "output_names", None) or [])]
+    losses = getattr(model, "loss", None)
+    if len(names) < 2 or losses is None:
+        return []
+    if isinstance(losses, dict):
+        missing = [n for n in names if losses.get(n) is None]
+    elif isinstance(losses, (list, tuple)) and len(losses) == len(names):
+        missing = [n for n, one in zip(names, losses) if one is None]
+    else:
+        return []  # one loss for every output
+    if not missing or len(missing) == len(names):
+        return []
+    which = ", ".join(f"'{n}'" for n in missing)
+    return [f"compile() gives no loss for output{'s' if len(missing) > 1 else ''} {which} "
+            f"(of {len(names)} outputs): variables that feed only {'them' if len(missing) > 1 else 'it'} "
+            "get no gradient (Keras's \"Gradients do not exist for variables\" in fit)"]
 
 
 def _loss_shape_notes(out: Any) -> list[str]:

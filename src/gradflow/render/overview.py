@@ -30,13 +30,15 @@ __all__ = ["Overview", "overview", "expected_kind", "LayerRow", "layer_rows", "d
 
 # Kinds of variables that are expected not to learn, in the order the line names them.
 _KIND_ORDER = ("BatchNormalization moving statistics", "normalization statistics", "RNG seed states",
-               "counters", "other non-trainable variables", "frozen on purpose")
-_ASSIGNED = {"BatchNormalization moving statistics", "normalization statistics", "RNG seed states", "counters"}
+               "counters", "metric states", "other non-trainable variables", "frozen on purpose")
+_ASSIGNED = {"BatchNormalization moving statistics", "normalization statistics", "RNG seed states", "counters",
+             "metric states"}
 _SINGULAR = {
     "BatchNormalization moving statistics": "BatchNormalization moving statistic",
     "normalization statistics": "normalization statistic",
     "RNG seed states": "RNG seed state",
     "counters": "counter",
+    "metric states": "metric state",
     "other non-trainable variables": "other non-trainable variable",
     "frozen on purpose": "frozen on purpose",
 }
@@ -45,6 +47,10 @@ _SINGULAR = {
 _LIBRARY_OP = re.compile(r"(^|/)(moments|seed_generator[^/]*|dropout[^/]*|random_[a-z_]*|"
                          r"stateless_random[^/]*|normalization[^/]*)(/|$)|StatelessRandom|RandomUniform|"
                          r"SeedGenerator|FloorMod", re.IGNORECASE)
+
+
+# BatchNormalization's and LayerNormalization's mean/variance: the StopGradient of tf.nn.moments.
+_MOMENTS = re.compile(r"(^|/)moments(_\d+)?/")
 
 
 def param_count(v: VariableReport) -> int:
@@ -66,7 +72,9 @@ def expected_kind(v: VariableReport) -> str:
         return "normalization statistics"
     if "seed" in leaf or "rng" in leaf or "seed_generator" in v.name.lower():
         return "RNG seed states"
-    if v.dtype.startswith(("int", "uint")) or leaf in ("iterations", "step", "global_step", "counter", "count"):
+    if leaf in ("total", "count") or "metric" in v.name.lower():  # as the variable's why words it
+        return "metric states"
+    if v.dtype.startswith(("int", "uint")) or leaf in ("iterations", "step", "global_step", "counter"):
         return "counters"
     return "other non-trainable variables"
 
@@ -172,10 +180,11 @@ def overview(report: "Report") -> Overview:
             continue
         counts[expected_kind(v)] += 1
     expected = tuple((c, k) for k, c in counts.items() if c)
-    user_cuts, library = [], 0
+    user_cuts, library, moments = [], 0, 0
     for sg in report.stop_gradients:
         if is_library_cut(sg.op, sg.origin, sg.location):
             library += 1
+            moments += bool(_MOMENTS.search(sg.op))
         else:
             user_cuts.append(sg)
     parts = [f"{c} {k if c != 1 else _SINGULAR[k]}" for c, k in expected if k != "frozen on purpose"]
@@ -185,8 +194,16 @@ def overview(report: "Report") -> Overview:
                                                             if k != "frozen on purpose")
                 else "not trainable")
         line = f"{', '.join(parts)}: {tail}"
+    reached = sum(v.status is Status.FLOWS and not v.trainable for v in variables)
+    if reached:  # a layer set trainable=False: TensorFlow has its gradient, the optimizer skips it
+        extra = (f"{_plural(reached, 'non-trainable variable')} that the gradient reaches "
+                 "(trainable=False: the optimizer skips them)")
+        line = f"{line}; {extra}" if line else extra
     if library:
-        extra = f"{_plural(library, 'library StopGradient')} (BatchNormalization moments and the like)"
+        where = ("in normalization layers' moments" if moments == library else
+                 "in library code" if not moments else
+                 f"{moments} in normalization layers' moments, {library - moments} elsewhere in library code")
+        extra = f"{_plural(library, 'library StopGradient')} ({where})"
         line = f"{line}; {extra}" if line else extra
     healthy = not problems and not loss_problem
     return Overview(headline=headline, healthy=healthy, trainable=n, loss_problem=loss_problem,

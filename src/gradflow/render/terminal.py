@@ -37,6 +37,7 @@ __all__ = ["report_renderable", "render_text", "short_text", "GROUP_THRESHOLD", 
 
 GROUP_THRESHOLD = 40  # above this many variables, only the problems are listed (``--all``: every one)
 PROBLEM_LIMIT = 40
+SHORT_TABLE = 12  # a table this short shows its problems at a glance: no separate list above it
 FIX_LIMIT = 20
 DEFAULT_WIDTH = 120  # piped output with no COLUMNS
 MIN_WHY = 40  # narrower than this, ``why`` folds under its row
@@ -331,14 +332,18 @@ def report_renderable(report: "Report", *, show_all: bool = False, layers: bool 
         parts.append(Text(f"  {ov.loss_problem}", style=style_of(Status.NONFINITE).colour))
     variables = list(report.variables)
     small = len(variables) <= GROUP_THRESHOLD
-    if small or show_all:
-        parts += [Text(), _variable_table(variables)]
-    elif ov.problems:
+    # The problems stand first, unless the whole table is short enough to see them in it.
+    if ov.problems and len(variables) > SHORT_TABLE:
         shown = ov.problems[:PROBLEM_LIMIT]
         parts += [Text(), Text(f"trainable variables that do not learn ({len(ov.problems)}):", style="bold"),
                   _problem_table(shown)]
         if len(ov.problems) > PROBLEM_LIMIT:
             parts.append(Text(f"... and {len(ov.problems) - PROBLEM_LIMIT} more (--all lists them)", style="dim"))
+    if small or show_all:
+        parts.append(Text())
+        if ov.problems and len(variables) > SHORT_TABLE:
+            parts.append(Text("all variables:", style="bold"))
+        parts.append(_variable_table(variables))
     parts.extend(_fixes(report))
     parts.extend(_user_cuts(report, show_all))
     if ov.expected_line:
