@@ -231,7 +231,7 @@ def real_json():
     os.chdir(ROOT)  # source paths read examples/..., as in the docs
     try:
         from gradflow.api import inspect_file
-        from gradflow.training import train_file
+        from gradflow.training.run import train_file
 
         report = json.loads(inspect_file(CANONICAL).to_json())
         run = json.loads(train_file(CANONICAL, steps=2).to_json())

@@ -1,4 +1,4 @@
-"""render/dot.py on hand-built analysis graphs: structure, colour code, views, escaping.
+"""render/dot.py (with view, focus, collapse, dotsyntax) on hand-built graphs: structure, colour code, views, escaping.
 
 TF-free: each test builds the analysis graph (the attributes documented in
 gradflow/flowgraph.py) and the report by hand, then asserts on the DOT source
@@ -18,7 +18,9 @@ from gradflow.analysis import PathCount
 from gradflow.cuts import Cut
 from gradflow.errors import UserError
 from gradflow.flowgraph import FlowGraph
+from gradflow.render import collapse
 from gradflow.render import dot as gdot
+from gradflow.render import dotsyntax
 from gradflow.render.theme import CUT_COLOUR, STATUS_STYLES, STATUS_TINTS
 from gradflow.report import Blocker, Report, Status, VariableReport
 from gradflow.sources import Location
@@ -315,12 +317,12 @@ class TestScopesAndCollapse:
 
     def test_many_sibling_scopes_get_prefix_groups(self):
         names = [f"conv{b}_block{i}_{j}" for b in (2, 3) for i in range(1, 25) for j in ("bn", "conv")]
-        groups = gdot._group_names(sorted(names))
+        groups = collapse.group_names(sorted(names))
         assert groups["conv2_block7_bn"] == ("conv2*", "conv2_block7*")
         assert groups["conv3_block24_conv"] == ("conv3*", "conv3_block24*")
-        assert gdot._group_names(["a", "b"]) == {"a": (), "b": ()}
+        assert collapse.group_names(["a", "b"]) == {"a": (), "b": ()}
         # Auto-named layers share no prefix beyond "dense": runs of ten, in natural order.
-        runs = gdot._group_names(["dense"] + [f"dense_{i}" for i in range(1, 40)])
+        runs = collapse.group_names(["dense"] + [f"dense_{i}" for i in range(1, 40)])
         assert runs["dense"] == ()
         assert runs["dense_5"] == runs["dense_10"] == ("dense*", "dense_1 … dense_10*")
         assert runs["dense_11"] == ("dense*", "dense_11 … dense_20*")
@@ -329,12 +331,12 @@ class TestScopesAndCollapse:
     def test_siblings_outside_the_groups_are_balanced(self):
         raw = {f"op{b}{i}{j}": ("m", f"conv{b}_block{i}_{j}") for b in (2, 3) for i in range(20) for j in (0, 1)}
         raw["mean"] = ("m", "bn", "moments")
-        paths = gdot._group_paths(raw)
+        paths = collapse.group_paths(raw)
         assert paths["op270"] == ("m", "conv2*", "conv2_block7*", "conv2_block7_0")
         assert paths["mean"] == ("m", "bn+", "bn+", "bn", "moments")
         # At depth 2 every block is one node, and so is the whole "bn" layer.
-        assert gdot._count_at(paths, 2) == 40 + 1
-        assert gdot._display_path(paths["mean"]) == "m/bn/moments"
+        assert collapse.count_at(paths, 2) == 40 + 1
+        assert collapse.display_path(paths["mean"]) == "m/bn/moments"
 
 
 class TestFocus:
@@ -410,11 +412,11 @@ class TestEscaping:
 
     def test_escape_helpers(self):
         for name in self.HOSTILE:
-            text = gdot.html_text(name)
+            text = dotsyntax.html_text(name)
             assert "<" not in text and ">" not in text and '"' not in text and "\n" not in text
-        assert gdot.esc_string(["a\\", "b"]) == "a\\\\\\nb"
-        assert gdot.dot_id("matmul/ReadVariableOp") == "matmul/ReadVariableOp"
-        assert gdot.dot_id('a"b').startswith("_h/") and gdot.dot_id("a:b").startswith("_h/")
+        assert dotsyntax.esc_string(["a\\", "b"]) == "a\\\\\\nb"
+        assert dotsyntax.dot_id("matmul/ReadVariableOp") == "matmul/ReadVariableOp"
+        assert dotsyntax.dot_id('a"b').startswith("_h/") and dotsyntax.dot_id("a:b").startswith("_h/")
 
 
 class TestDeterminism:

@@ -74,7 +74,7 @@ def test_float_casts_pass_the_gradient(dtype):
 
 
 def test_mixed_float16_training_with_loss_scale_optimizer():
-    from gradflow.training import train_file
+    from gradflow.training.run import train_file
 
     run = train_file(str(CORPUS / "mixed_float16_compiled.py"), steps=30)
     # Keras wraps a mixed_float16 model's optimizer in a LossScaleOptimizer; gradflow trains with a clone of it.

@@ -14,14 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gradflow.training import (
-    TrainOptionsError,
-    _Batches,
-    decide_verdict,
-    judge,
-    sample_indices,
-    train_file,
-)
+from gradflow.errors import TrainOptionsError
+from gradflow.training.batches import Batches
+from gradflow.training.judge import decide_verdict, judge
+from gradflow.training.record import sample_indices
+from gradflow.training.run import train_file
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).resolve().parent / "train_cases"
@@ -317,7 +314,18 @@ class TestPieces:
     def test_batches_cycle_lists_and_iterators(self):
         import itertools
 
-        assert list(itertools.islice(_Batches([1, 2, 3], label="b"), 7)) == [1, 2, 3, 1, 2, 3, 1]
-        assert list(itertools.islice(_Batches(iter("ab"), label="b"), 5)) == list("ababa")
+        assert list(itertools.islice(Batches([1, 2, 3], label="b"), 7)) == [1, 2, 3, 1, 2, 3, 1]
+        assert list(itertools.islice(Batches(iter("ab"), label="b"), 5)) == list("ababa")
         with pytest.raises(Exception, match="empty"):
-            _Batches([], label="b")
+            Batches([], label="b")
+
+    def test_the_package_keeps_its_public_names(self):
+        import gradflow
+        import gradflow.training as training
+        from gradflow.training.result import TrainReport
+
+        assert gradflow.train is training.train is training.run.train
+        assert training.train_file is train_file and training.TrainReport is TrainReport
+        assert training.decide_verdict is decide_verdict and training.sample_indices is sample_indices
+        assert training.TrainOptionsError is TrainOptionsError
+        assert set(training.__all__) <= set(dir(training))

@@ -11,7 +11,7 @@ import pytest
 from gradflow.cli import main
 from gradflow.render.plots import figure_svg, layer_figure, layer_groups, trajectory_figure
 from gradflow.render.theme import style_of
-from gradflow.training import train_file
+from gradflow.training.run import train_file
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).resolve().parent / "train_cases"

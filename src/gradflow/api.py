@@ -13,12 +13,11 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from .errors import AnalysisMismatch
-from .formats import load_model
-from .loading import Target, forget_autograph_conversions, python_target, tf_state_guard
+from .loading import Target, check_options, forget_autograph_conversions, load_model, python_target, tf_state_guard
 from .progress import stage
 from .report import Report
 
-__all__ = ["inspect", "inspect_file", "run_target", "timed"]
+__all__ = ["inspect", "inspect_file", "inspect_file_quietly", "run_target", "timed"]
 
 
 @contextmanager
@@ -133,6 +132,29 @@ def inspect_file(path: str, *, target: str | None = None, inputs: str | None = N
             forget_autograph_conversions()
             tgt = load_model(path, target=target, inputs=inputs, function=function, loss=loss)
         return run_target(tgt, strict=strict, timings=timings, static=static, progress=progress)
+
+
+def inspect_file_quietly(path: str, *, target: str | None = None, inputs: str | None = None,
+                         function: str | None = None, loss: str | None = None, strict: bool = False,
+                         static: bool = False, progress: Any = None) -> Report:
+    """:func:`inspect_file` as the commands run it (``inspect``, ``explain``, a model side of ``diff``).
+
+    A wrong path or option fails before TensorFlow loads; TensorFlow's import
+    notices are dropped; and whatever the model file prints goes to stderr, so
+    that stdout belongs to the report alone. The arguments are
+    :func:`inspect_file`'s.
+    """
+    import contextlib
+    import sys
+
+    from .tfquiet import import_tensorflow
+
+    model = dict(target=target, inputs=inputs, function=function, loss=loss)
+    check_options(path, **model)  # a wrong path or option fails before TensorFlow loads
+    # The user's module may print; stdout belongs to the report alone.
+    with contextlib.redirect_stdout(sys.stderr):
+        import_tensorflow()
+        return inspect_file(path, **model, strict=strict, static=static, progress=progress)
 
 
 def inspect(target: Any, *example_args: Any, variables: Any = None, feed_dict: dict | None = None,

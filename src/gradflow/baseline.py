@@ -34,6 +34,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from .diff import as_report_dict, baseline_as_report, diff_reports
 from .errors import UsageError
 
 __all__ = ["BASELINE_SCHEMA", "BaselineCheck", "baseline_text", "read_baseline", "write_baseline",
@@ -94,7 +95,6 @@ def read_baseline(path: str | os.PathLike) -> dict:
     Raises:
         UsageError: no such file (create it with ``--update-baseline``), or not a baseline.
     """
-    from .diff import as_report_dict
     from .errors import ModelFileError
 
     path = os.fspath(path)
@@ -107,21 +107,6 @@ def read_baseline(path: str | os.PathLike) -> dict:
         return as_report_dict(data, path)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, ModelFileError) as exc:
         raise UsageError(f"{path} is not a gradflow baseline ({exc}). Rewrite it with --update-baseline.") from None
-
-
-def baseline_as_report(data: dict) -> dict:
-    """A ``gradflow.baseline/1`` object as the ``gradflow.report/1`` fields :mod:`gradflow.diff` reads."""
-    variables = []
-    for e in data["variables"]:
-        partial = bool(e.get("partially_blocked"))
-        cuts = [{"op": reason, "type": "", "location": None, "reason": reason} for reason in e.get("cuts") or []]
-        variables.append({"name": e["name"], "status": e["status"], "trainable": e.get("trainable", True),
-                          "paths": {"total": 2 if partial else 1, "blocked": 1 if partial else 0},
-                          "blockers": cuts})
-    stops = [{"op": s["op"], "location": None, "shields": list(s.get("shields") or [])}
-             for s in data.get("stop_gradients") or []]
-    return {"schema": "gradflow.report/1", "source": data.get("source"), "target": data.get("target"),
-            "variables": variables, "stop_gradients": stops}
 
 
 @dataclass(frozen=True)
@@ -149,8 +134,6 @@ class BaselineCheck:
 def check_baseline(report: dict, baseline: dict, *, baseline_name: str = "baseline",
                    report_name: str = "report") -> BaselineCheck:
     """Check a report dict against a baseline (read by :func:`read_baseline`)."""
-    from .diff import diff_reports
-
     diff = diff_reports(baseline, report, before_name=baseline_name, after_name=report_name)
     failures = tuple(c for c in diff.changes
                      if c.kind == "regression"

@@ -294,17 +294,12 @@ def _graph_requests(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 
 def load_report(args: argparse.Namespace, progress: "Any" = None) -> "Report":
-    """Inspect the model the arguments name (inspect and explain alike)."""
-    from .api import inspect_file
-    from .formats import check_options
+    """Inspect the model the arguments name (inspect and explain alike): :func:`~gradflow.api.inspect_file_quietly`."""
+    from .api import inspect_file_quietly
 
-    model = dict(target=args.target, inputs=args.inputs, function=args.function, loss=args.loss)
-    check_options(args.file, **model)  # a wrong path or option fails before TensorFlow loads
-    # The user's module may print; stdout belongs to the report alone.
-    with contextlib.redirect_stdout(sys.stderr):
-        import_tensorflow()
-        return inspect_file(args.file, **model, strict=args.debug, static=getattr(args, "static", False),
-                            progress=progress)
+    return inspect_file_quietly(args.file, target=args.target, inputs=args.inputs, function=args.function,
+                                loss=args.loss, strict=args.debug, static=getattr(args, "static", False),
+                                progress=progress)
 
 
 def _inspect(args: argparse.Namespace) -> int:
@@ -626,7 +621,9 @@ def _train(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from .render.train_view import train_renderable
-    from .training import PLOT_SUFFIXES, check_options, train_file
+    from .training.optimizers import check_options
+    from .training.result import PLOT_SUFFIXES
+    from .training.run import train_file
     from .writing import write_atomic
 
     check_options(args.steps, args.optimizer, args.lr)

@@ -46,6 +46,7 @@ from typing import Any, Iterable, Sequence
 from .errors import ModelFileError, UsageError
 
 __all__ = ["DIFF_SCHEMA", "KINDS", "Change", "Diff", "diff_reports", "load_report_json", "is_json_side",
+           "as_report_dict", "baseline_as_report",
            "diff_markdown", "diff_renderable", "diff_digraph", "cut_text"]
 
 DIFF_SCHEMA = "gradflow.diff/1"
@@ -166,10 +167,23 @@ def as_report_dict(data: Any, where: str) -> dict:
             raise ModelFileError(f"{where}: variables[{i}] has no `name` or a status gradflow does not know "
                                  f"({v!r:.120}). Save the report again with `gradflow inspect --format json`.")
     if schema == "gradflow.baseline/1":
-        from .baseline import baseline_as_report
-
         return baseline_as_report(data)
     return data
+
+
+def baseline_as_report(data: dict) -> dict:
+    """A ``gradflow.baseline/1`` object as the ``gradflow.report/1`` fields :mod:`gradflow.diff` reads."""
+    variables = []
+    for e in data["variables"]:
+        partial = bool(e.get("partially_blocked"))
+        cuts = [{"op": reason, "type": "", "location": None, "reason": reason} for reason in e.get("cuts") or []]
+        variables.append({"name": e["name"], "status": e["status"], "trainable": e.get("trainable", True),
+                          "paths": {"total": 2 if partial else 1, "blocked": 1 if partial else 0},
+                          "blockers": cuts})
+    stops = [{"op": s["op"], "location": None, "shields": list(s.get("shields") or [])}
+             for s in data.get("stop_gradients") or []]
+    return {"schema": "gradflow.report/1", "source": data.get("source"), "target": data.get("target"),
+            "variables": variables, "stop_gradients": stops}
 
 
 # -- reading one variable ------------------------------------------------------
@@ -444,7 +458,7 @@ def diff_digraph(diff: Diff) -> Any:
     """
     import graphviz
 
-    from .render.dot import dot_id
+    from .render.dotsyntax import dot_id
     from .render.theme import GRAPH_FONT, LOSS_COLOUR, STATUS_STYLES, STATUS_TINTS
     from .schema import Status
 
@@ -521,7 +535,7 @@ def diff_digraph(diff: Diff) -> Any:
 
 def _rows(*rows: str) -> str:
     """A Graphviz HTML-like label of plain-text rows."""
-    from .render.dot import html_text
+    from .render.dotsyntax import html_text
 
     return "<" + "<BR/>".join(html_text(r) for r in rows) + ">"
 
@@ -574,13 +588,10 @@ def _side_report(path: str, args: Any) -> dict:
     """One side as a report dict: a saved JSON as it is, a model file inspected on the spot."""
     if is_json_side(path):
         return load_report_json(path)
-    import argparse
+    from .api import inspect_file_quietly
 
-    from .cli import load_report
-
-    model = argparse.Namespace(file=path, target=args.target, inputs=args.inputs, function=None, loss=None,
-                               debug=args.debug, static=args.static)
-    return load_report(model).to_dict()
+    return inspect_file_quietly(path, target=args.target, inputs=args.inputs, strict=args.debug,
+                                static=args.static).to_dict()
 
 
 def cli_diff(args: Any) -> int:

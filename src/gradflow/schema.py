@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 __all__ = ["SCHEMA", "NO_NUMERIC_CHECK", "Status", "CutKind", "Location", "PathCount", "Blocker", "VariableReport",
            "StopGradientReport", "OpRef", "LossValue", "find_by_name", "select", "shape_text",
-           "STATUS_WORDS", "PROBLEM_WORDS"]
+           "STATUS_WORDS", "PROBLEM_WORDS", "Untrainable", "untrainable_kind"]
 
 SCHEMA = "gradflow.report/1"
 # What every view says when ``Report.numeric`` is False (the notes say why).
@@ -299,3 +299,73 @@ class LossValue:
     def to_dict(self) -> dict:
         return {"value": self.value, "finite": self.finite,
                 "first_nonfinite": self.first_nonfinite.to_dict() if self.first_nonfinite else None}
+
+
+class Untrainable(Enum):
+    """What a non-trainable variable is: one classification for its ``why`` and the counting line.
+
+    Each member's value is ``(noun, plural, why)``; :attr:`assigned` kinds change by assign
+    (or the optimizer), never by a gradient.
+    """
+
+    BN_STATISTIC = ("BatchNormalization moving statistic", "BatchNormalization moving statistics",
+                    "BatchNormalization moving statistic: updated by assign, not by a gradient")
+    NORMALIZATION_STATISTIC = ("normalization statistic", "normalization statistics",
+                               "Normalization layer statistic: adapted from data, not learned by a gradient")
+    SEED = ("RNG seed state", "RNG seed states", "random-number seed state: advanced by assign, not by a gradient")
+    COUNTER = ("counter", "counters", "a step counter: incremented by assign, not by a gradient")
+    METRIC = ("metric state", "metric states", "a metric's running state: accumulated by assign, not by a gradient")
+    OPTIMIZER_SLOT = ("optimizer slot", "optimizer slots",
+                      "an optimizer slot: updated by the optimizer, not by a gradient")
+    LORA_BASE = ("base kernel frozen by LoRA", "base kernels frozen by LoRA",
+                 "base kernel frozen by LoRA (enable_lora): lora_kernel_a and lora_kernel_b learn instead")
+    OTHER = ("other non-trainable variable", "other non-trainable variables",
+             "trainable=False: not meant to learn from the gradient")
+
+    @property
+    def why(self) -> str:
+        return self.value[2]
+
+    def counted(self, n: int) -> str:
+        """``1 RNG seed state`` / ``2 RNG seed states``."""
+        return f"{n} {self.value[0] if n == 1 else self.value[1]}"
+
+    @property
+    def assigned(self) -> bool:
+        return self not in (Untrainable.LORA_BASE, Untrainable.OTHER)
+
+
+def untrainable_kind(name: str, *, layer_class: str | None = None, others: Sequence[str] = ()) -> Untrainable:
+    """What the non-trainable variable ``name`` is, from its name and its owning layer's class.
+
+    Examples:
+        >>> untrainable_kind("bn/moving_mean").why
+        'BatchNormalization moving statistic: updated by assign, not by a gradient'
+        >>> untrainable_kind("dropout/seed_generator_state").counted(2)
+        '2 RNG seed states'
+        >>> untrainable_kind("norm/count", layer_class="Normalization").name
+        'NORMALIZATION_STATISTIC'
+        >>> untrainable_kind("dense/kernel", others=["dense/lora_kernel_a", "dense/kernel"]).name
+        'LORA_BASE'
+    """
+    base = name.split("#", 1)[0]
+    leaf = base.rsplit("/", 1)[-1]
+    scope = base.rsplit("/", 1)[0] if "/" in base else ""
+    cls = (layer_class or "").lower()
+    if {"moving_mean", "moving_variance", "moving_stddev"} & set(base.split("/")) or (
+            "batchnorm" in cls and leaf in ("mean", "variance")):
+        return Untrainable.BN_STATISTIC
+    if leaf in ("mean", "variance", "count") and "normalization" in cls:
+        return Untrainable.NORMALIZATION_STATISTIC
+    if "seed" in leaf or "rng" in leaf.lower() or "seed_generator" in base.lower():
+        return Untrainable.SEED
+    if leaf in ("iter", "iteration", "iterations", "_iterations", "global_step", "step", "counter"):
+        return Untrainable.COUNTER
+    if leaf in ("total", "count") or "metric" in base.lower():
+        return Untrainable.METRIC
+    if "optimizer" in base or leaf in ("momentum", "velocity") or leaf.startswith(("m_", "v_")):
+        return Untrainable.OPTIMIZER_SLOT
+    if leaf in ("kernel", "embeddings") and any(o == f"{scope}/lora_kernel_a" or o.endswith(f"{scope}/lora_kernel_a")
+                                                for o in others):
+        return Untrainable.LORA_BASE
+    return Untrainable.OTHER

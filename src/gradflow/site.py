@@ -306,7 +306,7 @@ def _fresh_state() -> Callable[[], None]:
     model imported from its own folder are forgotten, so the next model
     imports its own ``utils.py``, not this one's.
     """
-    from . import loading
+    from .loading import reset_module_names
 
     for name in ("keras", "tf_keras"):
         module = sys.modules.get(name)
@@ -315,9 +315,7 @@ def _fresh_state() -> Callable[[], None]:
                 module.backend.clear_session()
             except Exception:  # noqa: BLE001 - an odd Keras: its names may count on
                 pass
-    import itertools
-
-    loading._module_counter = itertools.count()
+    reset_module_names()
     before = set(sys.modules)
     path = list(sys.path)
 

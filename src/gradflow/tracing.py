@@ -7,7 +7,7 @@ contract: the variables the traced loss reads, plus those reachable from the
 module's globals (or the module's explicit ``variables`` list), plus a TF1
 graph's global-variables collection. A function restored from a SavedModel is
 already a graph and is taken as it is; so is a GraphDef's loss tensor, whose
-variables the loader found (:mod:`gradflow.formats`).
+variables the loader found (:mod:`gradflow.loading`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from .loading import SEED, Target, record_variable_creation, synthesize_value
 from .sources import format_user_traceback
 from .schema import shape_text
 
-__all__ = ["Trace", "VariableRef", "trace", "variable_display_name", "keras_loss_function"]
+__all__ = ["Trace", "VariableRef", "trace", "variable_display_name", "keras_loss_function",
+           "keras_compute_loss"]
 
 
 @dataclass
@@ -204,6 +205,24 @@ def _as_tf_function(obj: Any) -> Any:
     return tf.function(obj.__call__)
 
 
+def keras_compute_loss(model: Any) -> Any:
+    """The compiled model's loss as a plain function of ``(x, y, sample_weight)``, with ``training=True``.
+
+    ``sample_weight`` may be None. :func:`keras_loss_function` wraps it for
+    tracing; ``gradflow train`` calls it inside its own training step.
+    """
+    accepts_training = "training" in inspect.signature(model.compute_loss).parameters
+
+    def loss_of(x: Any, y: Any, sample_weight: Any) -> Any:
+        y_pred = model(x, training=True)
+        kwargs = dict(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+        if accepts_training:
+            kwargs["training"] = True
+        return model.compute_loss(**kwargs)
+
+    return loss_of
+
+
 def keras_loss_function(target: Target, args: tuple) -> tuple[Any, tuple, dict]:
     """A tf.function computing the compiled model's loss with ``training=True``."""
     import tensorflow as tf
@@ -216,14 +235,7 @@ def keras_loss_function(target: Target, args: tuple) -> tuple[Any, tuple, dict]:
             model(x, training=False)
         except Exception as exc:
             raise _trace_failure(target, exc) from exc
-    accepts_training = "training" in inspect.signature(model.compute_loss).parameters
-
-    def loss_of(x: Any, y: Any, sample_weight: Any) -> Any:
-        y_pred = model(x, training=True)
-        kwargs = dict(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
-        if accepts_training:
-            kwargs["training"] = True
-        return model.compute_loss(**kwargs)
+    loss_of = keras_compute_loss(model)
 
     if sample_weight is None:
         # No optional argument: a concrete function binds a nested `y` (a dict of

@@ -20,7 +20,7 @@ from .autodiff import AutodiffResult, GradFacts
 from .fixes import fix_for, library_wording
 from .sources import Origin, called_api, op_origin
 from .cuts import CutKind, is_stop_gradient_op
-from .schema import Blocker, StopGradientReport, Status, VariableReport
+from .schema import Blocker, StopGradientReport, Status, VariableReport, untrainable_kind
 
 __all__ = ["StaticFacts", "static_facts", "decide", "variable_reports", "stop_gradient_reports"]
 
@@ -219,8 +219,8 @@ def _why(status: Status, facts: StaticFacts | None, blockers: Sequence[Blocker],
     return ""
 
 
-def describe_untrainable(name: str, others: Sequence[str] = ()) -> str:
-    """What a non-trainable variable is, from its name: the ``why`` of an expected variable.
+def describe_untrainable(name: str, others: Sequence[str] = (), layer_class: str | None = None) -> str:
+    """What a non-trainable variable is: the ``why`` of an expected variable (see :func:`untrainable_kind`).
 
     Examples:
         >>> describe_untrainable("bn/moving_mean")
@@ -230,26 +230,12 @@ def describe_untrainable(name: str, others: Sequence[str] = ()) -> str:
         >>> describe_untrainable("dense/kernel", ["dense/lora_kernel_a", "dense/kernel"])
         'base kernel frozen by LoRA (enable_lora): lora_kernel_a and lora_kernel_b learn instead'
     """
-    leaf = name.rsplit("/", 1)[-1].split("#")[0]
-    scope = name.rsplit("/", 1)[0] if "/" in name else ""
-    if {"moving_mean", "moving_variance", "moving_stddev"} & set(name.split("#")[0].split("/")):
-        return "BatchNormalization moving statistic: updated by assign, not by a gradient"
-    if "seed" in leaf:
-        return "random-number seed state: advanced by assign, not by a gradient"
-    if leaf in ("iteration", "iterations", "global_step", "step", "counter", "_iterations"):
-        return "a step counter: incremented by assign, not by a gradient"
-    if leaf in ("total", "count") or "metric" in name:
-        return "a metric's running state: accumulated by assign, not by a gradient"
-    if "optimizer" in name or leaf in ("momentum", "velocity") or leaf.startswith(("m_", "v_")):
-        return "an optimizer slot: updated by the optimizer, not by a gradient"
-    if leaf in ("kernel", "embeddings") and any(o == f"{scope}/lora_kernel_a" or o.endswith(f"{scope}/lora_kernel_a")
-                                                 for o in others):
-        return "base kernel frozen by LoRA (enable_lora): lora_kernel_a and lora_kernel_b learn instead"
-    return "trainable=False: not meant to learn from the gradient"
+    return untrainable_kind(name, layer_class=layer_class, others=others).why
 
 
 def expectation(status: Status, trainable: bool, blockers: Sequence[Blocker],
-                shielded_by: Sequence[str] = (), *, name: str = "", others: Sequence[str] = ()) -> tuple[bool | None, str]:
+                shielded_by: Sequence[str] = (), *, name: str = "", others: Sequence[str] = (),
+                layer_class: str | None = None) -> tuple[bool | None, str]:
     """Is it expected that this variable does not learn? ``(None, "")`` when it does.
 
     Expected: non-trainable variables (BatchNorm moving statistics, counters,
@@ -270,7 +256,7 @@ def expectation(status: Status, trainable: bool, blockers: Sequence[Blocker],
     if status is Status.FLOWS:
         return None, ""
     if not trainable:
-        return True, f"not trainable: {describe_untrainable(name, others)}" if name else (
+        return True, f"not trainable: {describe_untrainable(name, others, layer_class)}" if name else (
             "not trainable: it is not meant to learn from the gradient "
             "(BatchNorm moving statistics, a counter, seed state)")
     if status is Status.BLOCKED:
@@ -332,7 +318,9 @@ def variable_reports(
             (dataclasses.replace(blocker(n), decisive=n in decisive) if status is Status.BLOCKED else blocker(n)
              for n in cut_nodes), key=_sort_key))
         grad_norm = grad.norm if grad is not None and not grad.is_none else None
-        expected, expected_reason = expectation(status, ref.trainable, blockers, name=ref.name, others=names)
+        layer_class = getattr(ref, "layer_class", None)
+        expected, expected_reason = expectation(status, ref.trainable, blockers, name=ref.name, others=names,
+                                                layer_class=layer_class)
         what = ""
         if expected:
             # Not meant to learn (not trainable, or frozen by the user's own
@@ -341,7 +329,7 @@ def variable_reports(
             # wrote", where a freeze on the wrong tensor is seen.
             blockers = tuple(dataclasses.replace(b, fix="") for b in blockers)
             if not ref.trainable:
-                what = describe_untrainable(ref.name, names)
+                what = describe_untrainable(ref.name, names, layer_class)
         reports.append(
             VariableReport(
                 name=ref.name,

@@ -20,7 +20,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Sequence
 
-from ..schema import Blocker, Status, StopGradientReport, VariableReport
+from ..schema import Blocker, Status, StopGradientReport, Untrainable, VariableReport, untrainable_kind
 
 if TYPE_CHECKING:
     from ..report import Report
@@ -28,20 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["Overview", "overview", "expected_kind", "LayerRow", "layer_rows", "decisive_blocker",
            "is_library_cut", "param_count"]
 
-# Kinds of variables that are expected not to learn, in the order the line names them.
-_KIND_ORDER = ("BatchNormalization moving statistics", "normalization statistics", "RNG seed states",
-               "counters", "metric states", "other non-trainable variables", "frozen on purpose")
-_ASSIGNED = {"BatchNormalization moving statistics", "normalization statistics", "RNG seed states", "counters",
-             "metric states"}
-_SINGULAR = {
-    "BatchNormalization moving statistics": "BatchNormalization moving statistic",
-    "normalization statistics": "normalization statistic",
-    "RNG seed states": "RNG seed state",
-    "counters": "counter",
-    "metric states": "metric state",
-    "other non-trainable variables": "other non-trainable variable",
-    "frozen on purpose": "frozen on purpose",
-}
+FROZEN = "frozen on purpose"  # a trainable variable cut off by the user's own tf.stop_gradient
 # Ops that library code makes on every call (BatchNorm's moments, Dropout's RNG):
 # StopGradients and cuts there are TensorFlow's and Keras's design, not the user's.
 _LIBRARY_OP = re.compile(r"(^|/)(moments|seed_generator[^/]*|dropout[^/]*|random_[a-z_]*|"
@@ -60,23 +47,11 @@ def param_count(v: VariableReport) -> int:
     return int(math.prod(v.shape)) if v.shape else 1
 
 
-def expected_kind(v: VariableReport) -> str:
+def expected_kind(v: VariableReport) -> "Untrainable | str":
     """Why a variable that does not learn is expected not to: its kind, for the counting line."""
     if v.trainable:
-        return "frozen on purpose"
-    leaf = v.name.rsplit("/", 1)[-1].split("#", 1)[0].lower()
-    cls = (v.layer_class or "").lower()
-    if leaf in ("moving_mean", "moving_variance") or "batchnorm" in cls:
-        return "BatchNormalization moving statistics"
-    if leaf in ("mean", "variance", "count") and "normalization" in cls:
-        return "normalization statistics"
-    if "seed" in leaf or "rng" in leaf or "seed_generator" in v.name.lower():
-        return "RNG seed states"
-    if leaf in ("total", "count") or "metric" in v.name.lower():  # as the variable's why words it
-        return "metric states"
-    if v.dtype.startswith(("int", "uint")) or leaf in ("iterations", "step", "global_step", "counter"):
-        return "counters"
-    return "other non-trainable variables"
+        return FROZEN
+    return untrainable_kind(v.name, layer_class=v.layer_class)
 
 
 def is_library_cut(op: str, origin: str | None, location: object = None) -> bool:
@@ -131,7 +106,7 @@ class Overview:
     loss_problem: str
     problems: tuple[VariableReport, ...]
     user_cuts: tuple[StopGradientReport, ...]
-    expected: tuple[tuple[int, str], ...]
+    expected: "tuple[tuple[int, Untrainable | str], ...]"
     expected_line: str
     library_cuts: int
     frozen: tuple[VariableReport, ...] = field(default=())
@@ -174,7 +149,7 @@ def overview(report: "Report") -> Overview:
         headline = f"all {n} {noun} learn"
     if loss_problem:
         headline += "; the loss is not finite"
-    counts: "OrderedDict[str, int]" = OrderedDict((k, 0) for k in _KIND_ORDER)
+    counts: "OrderedDict[Untrainable | str, int]" = OrderedDict((k, 0) for k in (*Untrainable, FROZEN))
     for v in variables:
         if v.status is Status.FLOWS or _is_problem(v):
             continue
@@ -187,13 +162,11 @@ def overview(report: "Report") -> Overview:
             moments += bool(_MOMENTS.search(sg.op))
         else:
             user_cuts.append(sg)
-    parts = [f"{c} {k if c != 1 else _SINGULAR[k]}" for c, k in expected if k != "frozen on purpose"]
+    kinds = [(c, k) for c, k in expected if k != FROZEN]
     line = ""
-    if parts:
-        tail = ("not trainable, updated by assign" if all(k in _ASSIGNED for c, k in expected
-                                                            if k != "frozen on purpose")
-                else "not trainable")
-        line = f"{', '.join(parts)}: {tail}"
+    if kinds:
+        tail = "not trainable, updated by assign" if all(k.assigned for c, k in kinds) else "not trainable"
+        line = f"{', '.join(k.counted(c) for c, k in kinds)}: {tail}"
     reached = sum(v.status is Status.FLOWS and not v.trainable for v in variables)
     if reached:  # a layer set trainable=False: TensorFlow has its gradient, the optimizer skips it
         extra = (f"{_plural(reached, 'non-trainable variable')} that the gradient reaches "

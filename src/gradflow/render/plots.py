@@ -30,7 +30,7 @@ from .theme import FAINT_COLOUR, STATUS_ORDER, style_of
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from ..training import TrainReport
+    from ..training.result import TrainReport
 
 __all__ = ["trajectory_figure", "layer_figure", "write_figure", "figure_svg", "layer_groups", "MAX_VARIABLES"]
 
@@ -127,7 +127,7 @@ def trajectory_figure(report: "TrainReport", *, max_variables: int = MAX_VARIABL
     A dotted magenta line marks the first step whose loss or gradient held NaN/Inf.
 
     Args:
-        report: a :class:`~gradflow.training.TrainReport`.
+        report: a :class:`~gradflow.training.result.TrainReport`.
         max_variables: draw at most this many variables in panels 1 and 2:
             flagged ones first, then trained ones, then the rest, each kept in
             report order. Defaults to 12.

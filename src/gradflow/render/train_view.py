@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 from .text import number
 
 if TYPE_CHECKING:
-    from ..training import TrainReport
+    from ..training.result import TrainReport
 
 __all__ = ["train_renderable", "progress_bar"]
 

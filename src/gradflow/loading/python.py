@@ -1,16 +1,16 @@
-"""Stage 1: model file -> :class:`Target`, by the rules of the model-file contract.
+"""A Python model file -> :class:`~gradflow.loading.Target`, by the rules of the model-file contract.
 
 The user's module is imported under a unique name with its folder first on
 ``sys.path``. The target is ``--target NAME``, else the first of ``loss``,
 ``loss_fn``, ``compute_loss``, else the only module-level ``tf.function`` or
-compiled ``keras.Model``. Importing runs the user's code, which may change
-TensorFlow's process-wide state (``disable_eager_execution`` and friends):
-:func:`tf_state_guard` puts that state back when gradflow is done.
+compiled ``keras.Model``; its inputs are ``--inputs NAME``, else
+``example_inputs`` (``example_feed`` for a TF1 graph tensor), else synthesised
+from an ``input_signature``. Importing runs the user's code, which may change
+TensorFlow's process-wide state: :func:`gradflow.loading.tf_state_guard` puts it back.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import importlib.util
 import inspect
@@ -18,153 +18,28 @@ import itertools
 import os
 import sys
 import types
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Literal
+from typing import Any, Callable
 
-from .errors import GradflowError, InputsError, ModelFileError, ModelImportError, TargetError, first_line
-from .sources import format_user_traceback
-from .schema import shape_text
+from ..errors import GradflowError, InputsError, ModelFileError, ModelImportError, TargetError, first_line
+from ..sources import format_user_traceback
+from .inputs import summarize, synthesize_from_signature
+from .objects import describe, is_compiled_keras_model, is_graph_tensor, is_keras_model, is_tf_function
+from .state import record_variable_creation
+from .target import Target
 
-__all__ = ["Target", "load_file", "make_target", "python_target", "tf_state_guard", "DEFAULT_TARGETS"]
+__all__ = ["load_file", "make_target", "python_target", "reset_module_names", "import_model_file",
+           "check_model_path", "choose_target", "DEFAULT_TARGETS"]
 
 DEFAULT_TARGETS = ("loss", "loss_fn", "compute_loss")
 DEFAULT_INPUTS = "example_inputs"
 DEFAULT_FEED = "example_feed"
-SEED = 0
-UNKNOWN_DIM = 2
-
-TargetKind = Literal["callable", "keras", "tf1"]
-Origin = Literal["python", "saved_model", "graphdef"]
 _module_counter = itertools.count()
 
 
-@dataclass(frozen=True)
-class Target:
-    """What to differentiate, with what inputs.
-
-    Attributes:
-        source: the model file as the user gave it, or None for the Python API.
-        name: the target's attribute name (or a description for the Python API).
-        kind: ``"callable"``, ``"keras"`` (a compiled model) or ``"tf1"`` (a graph tensor).
-        obj: the callable, model or loss tensor; for a SavedModel, the restored
-            concrete function.
-        args, kwargs: the example inputs (callable and keras kinds).
-        feed: placeholder tensor -> value (tf1 kind); filled in while tracing.
-        inputs_note: how the inputs were obtained, for the report header.
-        variables: an explicit variable list (the module's ``variables``, a
-            SavedModel's restored variables, a GraphDef's
-            :class:`~gradflow.formats.GraphVariable` s), or None.
-        module: the imported module, searched for module-level variables.
-        created: id(tf.Variable) -> (file, line) of the user's code that created
-            it, filled while the module is imported and the target traced.
-        origin: what the user gave: a Python model file (or the Python API), a
-            SavedModel directory, or a GraphDef, which is analysed without running.
-        output: the key of the loss in a function's dict of outputs (a SavedModel
-            signature), or None when the function returns the loss itself.
-        notes: what the report should say about where the target came from.
-    """
-
-    source: str | None
-    name: str
-    kind: TargetKind
-    obj: Any
-    args: tuple = ()
-    kwargs: dict = field(default_factory=dict)
-    feed: dict | None = None
-    inputs_note: str = ""
-    variables: tuple | None = None
-    module: types.ModuleType | None = None
-    created: dict = field(default_factory=dict, compare=False, repr=False)
-    origin: Origin = "python"
-    output: str | None = None
-    notes: tuple[str, ...] = ()
-
-
-# ---------------------------------------------------------------------------
-# TensorFlow's process-wide state
-
-
-@contextlib.contextmanager
-def tf_state_guard() -> Iterator[None]:
-    """Restore TensorFlow's global execution state on exit.
-
-    A TF1-style model file calls ``tf.compat.v1.disable_eager_execution()`` or
-    ``disable_v2_behavior()`` at import, a mixed-precision one sets Keras's
-    global dtype policy. Those flip module-level switches; this puts every
-    one of them back, so that the next model (in a test run, a
-    notebook, ``gradflow docs``) starts from the state the process had.
-    """
-    import tensorflow as tf
-    from tensorflow.python import tf2
-    from tensorflow.python.eager import context
-    from tensorflow.python.framework import tensor, tensor_shape
-    from tensorflow.python.ops import control_flow_util, resource_variables_toggle
-
-    ctx = context.context()
-    keras_module = sys.modules.get("keras")  # not imported here: Keras is the user file's choice
-    policy = keras_module.mixed_precision.global_policy() if keras_module is not None else None
-    saved = (
-        context.default_execution_mode,
-        ctx._thread_local_data.is_eager,
-        tf.config.functions_run_eagerly(),
-        tf2.enabled(),
-        tensor_shape._TENSORSHAPE_V2_OVERRIDE,
-        resource_variables_toggle._DEFAULT_USE_RESOURCE,
-        tensor.Tensor._USE_EQUALITY,
-        control_flow_util.ENABLE_CONTROL_FLOW_V2,
-    )
-    try:
-        yield
-    finally:
-        (mode, is_eager, run_eagerly, v2, shape_v2, use_resource, equality, cf_v2) = saved
-        context.default_execution_mode = mode
-        ctx._thread_local_data.is_eager = is_eager
-        tf.config.run_functions_eagerly(run_eagerly)
-        (tf2.enable if v2 else tf2.disable)()
-        tensor_shape._TENSORSHAPE_V2_OVERRIDE = shape_v2
-        resource_variables_toggle._DEFAULT_USE_RESOURCE = use_resource
-        tensor.Tensor._USE_EQUALITY = equality
-        control_flow_util.ENABLE_CONTROL_FLOW_V2 = cf_v2
-        keras_module = sys.modules.get("keras")
-        if keras_module is not None:  # a mixed_float16 file must not leave its policy behind
-            keras_module.mixed_precision.set_global_policy(policy if policy is not None else "float32")
-
-
-def forget_autograph_conversions() -> None:
-    """Empty autograph's cache of converted functions before a new model file.
-
-    Autograph caches by code object, and Python's code objects compare equal
-    when only their file differs: two model files with the same function at
-    the same lines would share one conversion, and the second file's ops would
-    carry the first file's lines. (TensorFlow-internal; left alone if absent.)
-    """
-    try:
-        from tensorflow.python.autograph.impl import api as autograph_api
-        from tensorflow.python.autograph.pyct import cache
-
-        autograph_api._TRANSPILER._cache = cache.CodeObjectCache()
-    except Exception:  # noqa: BLE001 - another TensorFlow layout: keep its cache
-        pass
-
-
-@contextlib.contextmanager
-def record_variable_creation(created: dict) -> Iterator[None]:
-    """Remember the user's line that creates each variable (eager and tf.function alike)."""
-    import traceback
-
-    import tensorflow as tf
-
-    from .sources import innermost_user_frame
-
-    def creator(next_creator: Any, **kwargs: Any) -> Any:
-        var = next_creator(**kwargs)
-        frame = innermost_user_frame(traceback.extract_stack()[:-1])  # less this frame
-        if frame is not None:
-            created.setdefault(id(var), frame)
-        return var
-
-    with tf.variable_creator_scope(creator):
-        yield
+def reset_module_names() -> None:
+    """Number the user's modules from zero again (``gradflow docs``: each model as in a fresh process)."""
+    global _module_counter
+    _module_counter = itertools.count()
 
 
 # ---------------------------------------------------------------------------
@@ -224,61 +99,6 @@ def import_model_file(path: str) -> types.ModuleType:
         sys.argv = old_argv
         sys.path[:] = old_path
     return module
-
-
-# ---------------------------------------------------------------------------
-# Kinds of objects
-
-
-def is_tf_function(obj: Any) -> bool:
-    import tensorflow as tf
-
-    return isinstance(obj, tf.types.experimental.PolymorphicFunction)
-
-
-def keras_model_classes() -> tuple[type, ...]:
-    """``keras.Model`` (Keras 3), plus ``tf_keras.Model`` (Keras 2) when the user's code imported it."""
-    classes = []
-    try:
-        import keras
-
-        classes.append(keras.Model)
-    except ImportError:  # pragma: no cover - keras ships with tensorflow
-        pass
-    legacy = sys.modules.get("tf_keras")  # never imported here: only a file that uses it has it
-    if legacy is not None and hasattr(legacy, "Model"):
-        classes.append(legacy.Model)
-    return tuple(classes)
-
-
-def is_keras_model(obj: Any) -> bool:
-    return isinstance(obj, keras_model_classes())
-
-
-def is_compiled_keras_model(obj: Any) -> bool:
-    return is_keras_model(obj) and bool(getattr(obj, "compiled", False) or getattr(obj, "optimizer", None))
-
-
-def is_graph_tensor(obj: Any) -> bool:
-    """A symbolic tensor of a ``tf.Graph`` (the TF1 style), not an eager one."""
-    import tensorflow as tf
-
-    return isinstance(obj, tf.Tensor) and not hasattr(obj, "numpy") and not _in_func_graph(obj)
-
-
-def _in_func_graph(t: Any) -> bool:
-    return bool(getattr(getattr(t, "graph", None), "building_function", False))
-
-
-def describe(obj: Any) -> str:
-    """A short description of what an attribute holds, for error messages."""
-    if is_tf_function(obj):
-        return "tf.function"
-    if is_keras_model(obj):
-        return "compiled keras.Model" if is_compiled_keras_model(obj) else "keras.Model (not compiled)"
-    if is_graph_tensor(obj):
-        return "graph tensor"
-    return type(obj).__name__
 
 
 # ---------------------------------------------------------------------------
@@ -436,99 +256,6 @@ def _required_parameters(obj: Any) -> list[str]:
         for p in sig.parameters.values()
         if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
     ]
-
-
-def synthesize_from_signature(signature: Any) -> tuple:
-    """Values for a tf.function's ``input_signature``: unknown dims 2, floats N(0, 1)."""
-    import numpy as np
-    import tensorflow as tf
-
-    rng = np.random.default_rng(SEED)
-
-    def one(spec: Any) -> Any:
-        if not isinstance(spec, tf.TensorSpec):
-            raise InputsError(
-                f"cannot synthesise an input for {spec!r}; define `example_inputs` in the model file."
-            )
-        return tf.constant(synthesize_value(spec.shape, spec.dtype, rng))
-
-    return tuple(tf.nest.map_structure(one, tuple(signature)))
-
-
-def synthesize_value(shape: Any, dtype: Any, rng: Any) -> Any:
-    """One array of ``shape``/``dtype``: floats standard normal, ints 0, bools False.
-
-    Raises:
-        InputsError: the array would be too big to allocate (says how big, and how to give smaller inputs).
-    """
-    import tensorflow as tf
-
-    dtype = tf.as_dtype(dtype)
-    if shape is None or getattr(shape, "rank", 0) is None:
-        dims: list[int] = [UNKNOWN_DIM]
-    else:
-        dims = [UNKNOWN_DIM if d is None else int(d) for d in tf.TensorShape(shape).as_list()]
-    _check_synthesis_size(dims, dtype)
-    try:
-        return _synthesize(dims, dtype, rng)
-    except MemoryError:
-        raise _too_big(dims, dtype) from None
-
-
-# Synthesised example inputs larger than this are refused with a message (not a MemoryError).
-MAX_SYNTHESIS_BYTES = 2 ** 31
-
-
-def _too_big(dims: list, dtype: Any) -> InputsError:
-    import math
-
-    size = math.prod(dims) * max(1, dtype.size)
-    shape = "[" + ", ".join(map(str, dims)) + "]"
-    return InputsError(
-        f"synthesising an example input of shape {shape} ({dtype.name}) needs {size / 2 ** 30:.3g} GiB, "
-        f"more than gradflow allocates ({MAX_SYNTHESIS_BYTES / 2 ** 30:.3g} GiB). Give smaller inputs: define "
-        "`example_inputs` in the model file, or use smaller (or None) dimensions in the input_signature."
-    )
-
-
-def _check_synthesis_size(dims: list, dtype: Any) -> None:
-    import math
-
-    if math.prod(dims) * max(1, dtype.size) > MAX_SYNTHESIS_BYTES:
-        raise _too_big(dims, dtype)
-
-
-def _synthesize(dims: list, dtype: Any, rng: Any) -> Any:
-    import numpy as np
-    import tensorflow as tf
-
-    if dtype.is_floating or dtype.is_complex:
-        return rng.standard_normal(dims).astype(dtype.as_numpy_dtype)
-    if dtype.is_bool:
-        return np.zeros(dims, dtype=bool)
-    if dtype == tf.string:
-        return np.full(dims, b"", dtype=object)
-    return np.zeros(dims, dtype=dtype.as_numpy_dtype)
-
-
-def summarize(value: Any) -> str:
-    """A short shape/dtype description of an input structure: ``(float32[4, 5], int32[4])``."""
-
-    def one(v: Any) -> str:
-        shape = getattr(v, "shape", None)
-        dtype = getattr(v, "dtype", None)
-        if shape is not None and dtype is not None:
-            dname = getattr(dtype, "name", None) or str(dtype)
-            return f"{dname}{shape_text(tuple(shape))}"
-        text = repr(v)
-        return text if len(text) <= 24 else text[:21] + "..."
-
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {summarize(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (tuple, list)):
-        inner = ", ".join(summarize(v) for v in value)
-        return f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
-    return one(value)
 
 
 # ---------------------------------------------------------------------------
