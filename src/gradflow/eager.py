@@ -475,7 +475,6 @@ def eager_report(site: Any, target: Any, sources: list, names: list, results: li
     reports, mismatches = variable_reports(refs, flow, AutodiffResult(facts, numeric=True))
     stops = stop_gradient_reports(flow)
     if any(v.status in (Status.ZERO, Status.NONFINITE) for v in reports):
-        from .api import _with_cause
         from .numeric import numeric_causes
 
         causes = numeric_causes(tr, flow, reports, run=rb.runner())  # an explanation: {} when it cannot
@@ -501,11 +500,25 @@ def eager_report(site: Any, target: Any, sources: list, names: list, results: li
                   mismatches=mismatches, loss=loss_value, timings=timings, flow=flow)
 
 
+def _with_cause(v: Any, cause: Any) -> Any:
+    """``v`` with its numeric cause, which then also leads its ``why`` (as ``inspect`` words it)."""
+    if cause is None:
+        return v
+    import dataclasses
+
+    where = cause.location or cause.op
+    if cause.reason.startswith(cause.type + " "):
+        why = f"{cause.reason} (at {where})"
+    else:
+        why = f"{cause.type} at {where}: {cause.reason}" if cause.reason else f"{cause.type} at {where}"
+    return dataclasses.replace(v, numeric_cause=cause, why=why)
+
+
 def _first_nonfinite(order: list[int], rb: _Rebuild, flow: Any) -> Any:
     """The first recorded op (in the order TensorFlow ran them) whose float result holds NaN or Inf."""
     import numpy as np
 
-    from .numeric import _nonfinite_forward_reason
+    from .numeric import nonfinite_forward_reason
     from .schema import OpRef
 
     values: dict[str, Any] = {}
@@ -526,7 +539,7 @@ def _first_nonfinite(order: list[int], rb: _Rebuild, flow: Any) -> Any:
                 op = rb.tensors[tid(t)].op
                 loc = flow.location(op.name) if op.name in flow.G else None
                 try:
-                    reason = _nonfinite_forward_reason(op, run)
+                    reason = nonfinite_forward_reason(op, run)
                 except Exception:  # noqa: BLE001 - the op alone is the answer
                     reason = ""
                 return OpRef(op=op.name, type=op.type, location=loc, reason=reason)

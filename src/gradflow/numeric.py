@@ -115,11 +115,12 @@ def _first_nonfinite(trace: Any, flow: Any) -> OpRef | None:
             continue
         if any(not _finite(v) for v in by_op.get(op, ())):
             return OpRef(op=op.name, type=op.type, location=_loc(flow, op.name),
-                         reason=_nonfinite_forward_reason(op, run))
+                         reason=nonfinite_forward_reason(op, run))
     return None
 
 
-def _nonfinite_forward_reason(op: Any, run: Callable) -> str:
+def nonfinite_forward_reason(op: Any, run: Callable) -> str:
+    """Why ``op`` turns NaN or Inf, from its inputs' values (``run`` evaluates tensors of its graph)."""
     import numpy as np
 
     try:

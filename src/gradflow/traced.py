@@ -14,10 +14,19 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .eager import _flat, _is_variable
 from .schema import Status
 
 __all__ = ["traced_report", "numeric_slots", "with_values", "arm", "is_func_graph"]
+
+
+def _flat(value: Any) -> list:
+    import tensorflow as tf
+
+    return tf.nest.flatten(value)
+
+
+def _is_variable(v: Any) -> bool:
+    return hasattr(v, "handle") and hasattr(v, "assign")
 
 
 def _tf_variable(v: Any) -> Any:
