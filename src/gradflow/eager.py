@@ -402,7 +402,7 @@ def eager_report(site: Any, target: Any, sources: list, names: list, results: li
     from .report import Report
     from .sources import Origin, called_api, op_origin
     from .tracing import Trace, VariableRef, as_tf_variable
-    from .verdict import stop_gradient_reports, variable_reports
+    from .verdict import stop_gradient_reports, variable_reports, with_numeric_cause
 
     t0 = time.perf_counter()
     rb = _Rebuild(records, recorder.reads, recorder.external)
@@ -478,7 +478,7 @@ def eager_report(site: Any, target: Any, sources: list, names: list, results: li
         from .numeric import numeric_causes
 
         causes = numeric_causes(tr, flow, reports, run=rb.runner())  # an explanation: {} when it cannot
-        reports = tuple(_with_cause(v, causes.get(v.name)) for v in reports)
+        reports = tuple(with_numeric_cause(v, causes.get(v.name)) for v in reports)
     timings = {"load_s": 0.0, "trace_s": elapsed, "analysis_s": time.perf_counter() - t0,
                "autodiff_s": 0.0, "render_s": 0.0}
     notes.append(f"eager call: analysed from the {len(order)} ops the tape recorded between the sources and "
@@ -498,20 +498,6 @@ def eager_report(site: Any, target: Any, sources: list, names: list, results: li
     return Report(source=site.file, target=site.heading(), kind="eager", inputs="the script's own batch",
                   variables=reports, stop_gradients=stops, notes=tuple(notes), numeric=True,
                   mismatches=mismatches, loss=loss_value, timings=timings, flow=flow)
-
-
-def _with_cause(v: Any, cause: Any) -> Any:
-    """``v`` with its numeric cause, which then also leads its ``why`` (as ``inspect`` words it)."""
-    if cause is None:
-        return v
-    import dataclasses
-
-    where = cause.location or cause.op
-    if cause.reason.startswith(cause.type + " "):
-        why = f"{cause.reason} (at {where})"
-    else:
-        why = f"{cause.type} at {where}: {cause.reason}" if cause.reason else f"{cause.type} at {where}"
-    return dataclasses.replace(v, numeric_cause=cause, why=why)
 
 
 def _first_nonfinite(order: list[int], rb: _Rebuild, flow: Any) -> Any:
