@@ -69,6 +69,8 @@ for item in result.sites:
         "names": [v.name for v in item.report.variables],
         "tf_none": recorded.get((item.source_ids, item.target_ids)),
         "blockers": [[b.type for b in v.blockers] for v in item.report.variables],
+        "numeric": item.report.numeric,
+        "norms": [v.grad_norm for v in item.report.variables],
     })
 with open(out, "w") as fh:
     json.dump({"sites": sites, "errors": result.errors, "stopped": result.stopped}, fh, indent=1)

@@ -19,7 +19,8 @@ import pytest
 
 import gradflow
 from gradflow.cli import main
-from gradflow.diff import DIFF_SCHEMA, KINDS, diff_digraph, diff_markdown, diff_reports, render_text
+from gradflow.diff import DIFF_SCHEMA, KINDS, diff_reports
+from gradflow.render.diff_view import diff_digraph, diff_markdown, render_text
 from oracle import tf_answer
 
 CASES = Path(__file__).resolve().parent / "diff_cases"
@@ -126,7 +127,11 @@ def test_markdown_and_terminal(reports):
     md = diff_markdown(d)
     assert md.startswith("### gradflow diff: `before.py` → `after_stop_gradient.py`\n")
     assert "**1 trainable variable stopped receiving gradient.**" in md
-    assert "| ✗ | regression | `encoder` | flows | blocked | tf.stop_gradient at " in md
+    assert "| ✗ | regression | `encoder` | flows | blocked | tf.stop\\_gradient at " in md
+    from markdown_it import MarkdownIt  # as GitHub renders it: the escapes read as plain text
+
+    html = MarkdownIt("commonmark").enable("table").render(md)
+    assert "<td>tf.stop_gradient at " in html and "<code>encoder</code>" in html
     assert diff_markdown(diff_reports(reports["before"][0], reports["before"][0])).endswith("No gradient-flow changes.\n")
     text = render_text(d)
     assert "✗ regression" in text and "encoder" in text and "1 regression, 1 cut-added" in text
@@ -138,6 +143,21 @@ def test_markdown_escapes_pipes():
                             "blockers": [{"op": "x", "type": "T", "reason": "why | not", "location": None}]}]}
     md = diff_markdown(diff_reports(before, after))
     assert "`a\\|b`" in md and "why \\| not" in md
+
+
+def test_markdown_and_terminal_are_inert_under_hostile_names():
+    from markdown_it import MarkdownIt
+
+    name = "<img src=x onerror=alert(1)>\n[x](javascript:alert(2))\x1b[31m"
+    before = {"variables": [{"name": name, "status": "flows"}]}
+    after = {"variables": [{"name": name, "status": "blocked", "blockers": [
+        {"op": "x", "type": "T", "reason": "<script>alert(3)</script>", "location": {"file": "<b>m.py", "line": 3}}]}]}
+    d = diff_reports(before, after)
+    html = MarkdownIt("commonmark").enable("table").render(diff_markdown(d))
+    assert "<img" not in html and "<script" not in html and "<b>" not in html and 'href="javascript' not in html
+    assert html.count("<tr>") == 2  # the header and one change: no newline broke the table
+    text = render_text(d)
+    assert "\x1b" not in text and "\\x1b" in text  # escape sequences made visible, never sent
 
 
 def test_picture_highlights_the_changes(reports):

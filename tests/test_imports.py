@@ -14,7 +14,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "gradflow"
 
 # The lazy facades: Report and TrainReport render themselves through render/ (inside their methods).
-FACADES = ("gradflow.report", "gradflow.training.result")
+FACADES = ("gradflow.report", "gradflow.training.result", "gradflow.diff")
 
 
 def module_files() -> dict[str, tuple[Path, bool]]:

@@ -70,11 +70,31 @@ CORPUS = [
     pytest.param("dqn.py", ("{data}",), 1, id="dqn"),
     pytest.param("actor_critic.py", ("{data}",), 2, id="actor-critic"),
     pytest.param("tf1_session.py", ("{data}",), 1, id="tf1-session"),
+    # published shapes: absl app.run + tf.data + a keras.Model subclass's train_step; Keras 2 (tf_keras)
+    # with argparse and sys.exit(main()); an eager loop in main() under if __name__ == "__main__"
+    pytest.param("absl_subclass.py", ("--data={data}", "--epochs=3"), 1, id="absl-subclass-tf-data"),
+    pytest.param("tf_keras_fit.py", ("--data", "{data}"), 1, id="tf-keras-sys-exit-main"),
+    pytest.param("eager_cuts.py", (), 1, id="eager-main"),
+    pytest.param("tf_keras_minimize.py", ("{data}",), 1, id="tf-keras-minimize"),
     pytest.param("dcgan.py", ("--data", "{data}", "--epochs", "1"), 2, id="dcgan", marks=pytest.mark.slow),
     pytest.param("vae.py", ("{data}",), 1, id="vae", marks=pytest.mark.slow),
     pytest.param("vqvae.py", ("{data}",), 1, id="vqvae", marks=pytest.mark.slow),
     pytest.param("distill.py", ("{data}",), 1, id="distill", marks=pytest.mark.slow),
 ]
+
+
+# Beyond TensorFlow's verdicts: what the first site says of some variables (status, blocker types).
+NAMED = {
+    "absl_subclass.py": {"classifier/projection/kernel": ("disconnected", []),
+                         "classifier/encoder/kernel": ("flows", [])},
+    "tf_keras_fit.py": {"gate/kernel": ("blocked", ["StopGradient"]), "hidden/kernel": ("flows", [])},
+    "tf_keras_minimize.py": {"temperature": ("blocked", ["StopGradient"])},
+    "eager_cuts.py": {"scale": ("blocked", ["Cast"]), "bins": ("blocked", ["ArgMax"]),
+                      "unused_head/kernel": ("disconnected", [])},
+}
+CALLS = {"tf_keras_fit.py": "model.fit train_step", "absl_subclass.py": "tape.gradient",
+         "tf_keras_minimize.py": "optimizer.minimize",
+         "eager_cuts.py": "tape.gradient"}
 
 
 @pytest.mark.parametrize("script,args,sites", CORPUS)
@@ -83,6 +103,13 @@ def test_corpus_verdicts_equal_tensorflow(tmp_path, data, script, args, sites):
     check(result)
     assert len(result["sites"]) == sites
     assert result["stopped"]  # stopped once every site was analysed
+    first = result["sites"][0]
+    if script in CALLS:
+        assert first["site"]["call"] == CALLS[script]
+    said = {name: (status, blockers) for name, status, blockers in
+            zip(first["names"], first["statuses"], first["blockers"])}
+    for name, expected in NAMED.get(script, {}).items():
+        assert said[name] == expected, (name, said[name])
 
 
 def test_blockers_are_named_with_op_and_line(tmp_path, data):
@@ -203,3 +230,78 @@ def test_watch_and_keras_callback():
     assert {name.rsplit("/", 1)[-1] for name in callback.norms[0]} == {layer.name for layer in model.layers}
     assert all(np.isfinite(n) and n >= 0 for n in callback.norms[0].values())
     assert callback.flags == [] or all(f.kind == "vanishing" for f in callback.flags)
+
+
+@pytest.mark.parametrize("mode", [(), ("--eager",)], ids=["traced", "eager"])
+def test_strategy_run_site(tmp_path, data, mode):
+    # strategy.run over two logical CPUs: one site for both replicas, TensorFlow's verdicts, the user's cut;
+    # the step inside a tf.function, or run eagerly (each replica's tape recorded on its own thread)
+    mirrored = run_with_oracle(tmp_path, "mirrored_ctl.py", data, "--epochs", "2", *mode)
+    check(mirrored)
+    assert mirrored["stopped"]
+    # the numeric check ran (traced: on one replica's share of the batch), so flowing variables have norms
+    assert mirrored["sites"][0]["numeric"]
+    assert all(n is not None and n > 0 for s, n in zip(mirrored["sites"][0]["statuses"], mirrored["sites"][0]["norms"])
+               if s == "flows")
+    (site,) = mirrored["sites"]
+    status = dict(zip(site["names"], site["statuses"]))
+    assert site["site"]["call"] == "tape.gradient" and site["heading"].endswith("(train step)")
+    assert status["label_embedding"] == "blocked" and status["aux/kernel"] == "disconnected"
+    assert site["blockers"][site["names"].index("label_embedding")] == ["StopGradient"]
+
+
+def test_train_on_batch_sites(tmp_path, data):
+    # Keras 3 train_on_batch: the built-in train_step, reported at the user's train_on_batch lines
+    gan = run_with_oracle(tmp_path, "gan_train_on_batch.py", data)
+    check(gan)
+    assert gan["stopped"]
+    assert [s["site"]["call"] for s in gan["sites"]] == ["model.train_on_batch train_step"] * 2
+    d_site, g_site = gan["sites"]
+    assert all(n.startswith("discriminator/") for n in d_site["names"])
+    assert all(n.startswith("generator/") for n in g_site["names"])  # the frozen discriminator is not a source
+
+
+def test_keras_callback_every_rechecks_the_step_on_later_batches():
+    import keras
+    import tensorflow as tf
+
+    import gradflow
+
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(8, 3)).astype("float32"), rng.normal(size=(8, 1)).astype("float32")
+    x[4, 0] = np.nan  # batch 2 (batch_size 2) holds a NaN: its gradients are not finite
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    # TensorFlow's own answer on batch 2, with the weights as they are now (NaN input: any weights do)
+    with tf.GradientTape() as tape:
+        loss = keras.losses.mean_squared_error(y[4:6], model(x[4:6]))
+    tf_finite = [bool(np.all(np.isfinite(g.numpy()))) for g in tape.gradient(loss, model.trainable_variables)]
+    callback = gradflow.keras.GradflowCallback(every=2, show=False)
+    model.fit(x, y, batch_size=2, epochs=1, verbose=0, shuffle=False, callbacks=[callback])
+    assert sorted(callback.checks) == [0, 2]
+    assert callback.checks[0][0] is callback.reports[0]
+    first = {v.name: v.status.value for v in callback.checks[0][0].report.variables}
+    later = {v.name: v.status.value for v in callback.checks[2][0].report.variables}
+    assert set(first.values()) <= {"flows", "zero"}
+    assert [later[v.name] == "nonfinite" for v in callback.checks[2][0].report.variables] == \
+        [not finite for finite in tf_finite]
+    assert any(f.batch == 2 and f.kind == "exploding" for f in callback.flags)  # a NaN norm is flagged
+
+
+def test_steps_analyses_the_first_n_sites_then_stops(tmp_path):
+    (tmp_path / "train.py").write_text(STEP)
+    one = _gradflow("run", "--steps", "1", "--format", "json", "train.py", cwd=str(tmp_path))
+    assert one.returncode == 0, one.stderr
+    assert [s["site"]["line"] for s in json.loads(one.stdout)["sites"]] == [17]  # the eager site came first
+    assert "step 1" not in one.stderr  # stopped at the next step
+
+
+def test_keras_callback_under_mirrored_strategy():
+    proc = subprocess.run([sys.executable, os.path.join(SCRIPTS, "fit_callback_mirrored.py")],
+                          capture_output=True, text=True, env=_env(), timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert [s in ("blocked", "disconnected") for s in result["statuses"]] == result["tf_none"]
+    assert result["tf_none"].count(True) == 2  # the side head: no loss reads it
+    assert result["numeric"] and result["checks"] == [0, 2]
+    assert result["layers"] == ["hidden", "out"]

@@ -254,20 +254,6 @@ def _forget_locations(flow: Any) -> None:
         data["origin"] = data["call"] = None
 
 
-def _with_cause(v: Any, cause: Any) -> Any:
-    """``v`` with its numeric cause, which then also leads its ``why``."""
-    if cause is None:
-        return v
-    import dataclasses
-
-    where = cause.location or cause.op
-    if cause.reason.startswith(cause.type + " "):  # "MatMul with lora_kernel_b, which is all zero"
-        why = f"{cause.reason} (at {where})"
-    else:
-        why = f"{cause.type} at {where}: {cause.reason}" if cause.reason else f"{cause.type} at {where}"
-    return dataclasses.replace(v, numeric_cause=cause, why=why)
-
-
 # What a static report says in its notes (and what ``--static`` promises).
 STATIC_NOTE = ("static mode: TensorFlow's autodiff did not run; the verdicts come from the graph and "
                "TensorFlow's gradient registry (flows means a gradient exists; zero and nonfinite are not checked)")
@@ -285,7 +271,7 @@ def run_target(target: Target, *, strict: bool = False, timings: dict | None = N
     from .cuts import annotate_cuts
     from .flowgraph import build_flowgraph
     from .tracing import trace
-    from .verdict import stop_gradient_reports, variable_reports
+    from .verdict import stop_gradient_reports, variable_reports, with_numeric_cause
 
     timings = timings if timings is not None else {}
     stage(progress, "tracing")
@@ -314,7 +300,7 @@ def run_target(target: Target, *, strict: bool = False, timings: dict | None = N
 
             loss = loss_value(tr, flow, grads.loss_value) if grads.error is None else None
             causes = numeric_causes(tr, flow, variables) if grads.numeric and grads.error is None else {}
-            variables = tuple(_with_cause(v, causes.get(v.name)) for v in variables)
+            variables = tuple(with_numeric_cause(v, causes.get(v.name)) for v in variables)
     owners = {r.name: (r.layer, r.layer_class) for r in tr.variables if getattr(r, "layer", None)}
     if owners:  # the layer view's owners, found while tracing
         variables = tuple(replace(v, layer=owners[v.name][0], layer_class=owners[v.name][1])

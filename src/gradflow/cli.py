@@ -557,9 +557,7 @@ def _run_model_command(args: argparse.Namespace) -> int:
     if args.command == "explain":
         return _explain(args)
     if args.command == "diff":
-        from .diff import cli_diff
-
-        return cli_diff(args)
+        return _diff(args)
     return _inspect(args)
 
 
@@ -617,6 +615,58 @@ def _run(args: argparse.Namespace) -> int:
             "This is a gradflow bug. Re-run with --debug for the traceback and please report it."
         )
         return 3
+
+
+def _diff_side(path: str, args: argparse.Namespace) -> dict:
+    """One side of ``diff`` as a report dict: a saved JSON as it is, a model file inspected on the spot."""
+    from .diff import is_json_side, load_report_json
+
+    if is_json_side(path):
+        return load_report_json(path)
+    from .api import inspect_file_quietly
+
+    return inspect_file_quietly(path, target=args.target, inputs=args.inputs, strict=args.debug,
+                                static=args.static).to_dict()
+
+
+def _diff(args: argparse.Namespace) -> int:
+    """``gradflow diff BEFORE AFTER``: print the diff, write the asked files, exit 1 on a failing change."""
+    from rich.console import Console
+
+    from .diff import check_fail_on, diff_reports, failing
+    from .render.diff_view import diff_markdown, diff_renderable, write_picture
+    from .render.text import visible
+    from .writing import format_of, write_atomic
+
+    fail_on = check_fail_on(args.fail_on)
+    pictures = list(args.output) + ([args.svg] if args.svg else [])
+    for path in pictures:  # a bad suffix fails before any model is inspected
+        if format_of(path) == "html":
+            raise UsageError(f"-o {path}: the diff picture is .svg, .png, .pdf or .dot, not HTML.")
+    before = _diff_side(args.before, args)
+    after = _diff_side(args.after, args)
+    diff = diff_reports(before, after, before_name=args.before, after_name=args.after)
+    for path in pictures:
+        write_picture(diff, path, timeout=args.render_timeout)
+    if args.json_out:
+        write_atomic(args.json_out, diff.to_json() + "\n")
+    if args.markdown_out:
+        write_atomic(args.markdown_out, diff_markdown(diff))
+    if args.format == "json":
+        sys.stdout.write(diff.to_json() + "\n")
+    elif args.format == "markdown":
+        sys.stdout.write(diff_markdown(diff))
+    else:
+        console = Console(highlight=False)
+        if not console.is_terminal:
+            console = Console(highlight=False, width=120)
+        console.print(diff_renderable(diff))
+    hits = failing(diff, fail_on)
+    if hits:
+        names = ", ".join(f"{c.name} ({c.kind})" for c in hits)
+        Console(stderr=True, highlight=False, soft_wrap=True).print(f"--fail-on matched: {visible(names)}", markup=False)
+        return 1
+    return 0
 
 
 def _train(args: argparse.Namespace) -> int:

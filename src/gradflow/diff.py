@@ -45,9 +45,9 @@ from typing import Any, Iterable, Sequence
 
 from .errors import ModelFileError, UsageError
 
-__all__ = ["DIFF_SCHEMA", "KINDS", "Change", "Diff", "diff_reports", "load_report_json", "is_json_side",
-           "as_report_dict", "baseline_as_report",
-           "diff_markdown", "diff_renderable", "diff_digraph", "cut_text"]
+__all__ = ["DIFF_SCHEMA", "KINDS", "ORDER", "Change", "Diff", "diff_reports", "load_report_json", "is_json_side",
+           "as_report_dict", "baseline_as_report", "cut_text", "where_of", "decisive_first", "path_counts",
+           "failing", "check_fail_on"]
 
 DIFF_SCHEMA = "gradflow.diff/1"
 KINDS = ("regression", "improvement", "cut-added", "cut-removed", "added", "removed")
@@ -55,7 +55,7 @@ REPORT_SCHEMAS = ("gradflow.report/1", "gradflow.baseline/1")
 
 # Whether a variable learns, by status: a regression lowers it.
 _RANK = {"flows": 2, "zero": 1, "nonfinite": 1, "blocked": 0, "disconnected": 0}
-_ORDER = {kind: i for i, kind in enumerate(KINDS)}
+ORDER = {kind: i for i, kind in enumerate(KINDS)}  # the order changes are listed in
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,16 @@ class Diff:
     def to_json(self, *, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
+    # The facade's lazy edges into render/ (as Report's): drawing never runs the diff again.
+    def to_markdown(self) -> str:
+        """Markdown for a pull-request comment (:func:`gradflow.render.diff_view.diff_markdown`)."""
+        from .render.diff_view import diff_markdown
+
+        return diff_markdown(self)
+
     def __rich__(self) -> Any:
+        from .render.diff_view import diff_renderable
+
         return diff_renderable(self)
 
 
@@ -187,14 +196,14 @@ def baseline_as_report(data: dict) -> dict:
 
 
 # -- reading one variable ------------------------------------------------------
-def _where(blocker: dict) -> str:
+def where_of(blocker: dict) -> str:
     loc = blocker.get("location")
     if isinstance(loc, dict) and loc.get("file") is not None and loc.get("line") is not None:
         return f"{loc['file']}:{loc['line']}"
     return str(blocker.get("op") or blocker.get("type") or "an op")
 
 
-def _decisive_first(blockers: Sequence[dict]) -> list[dict]:
+def decisive_first(blockers: Sequence[dict]) -> list[dict]:
     """The cut that explains the verdict first: decisive ones, else those with a source line."""
     decisive = [b for b in blockers if b.get("decisive") is True]
     if decisive:
@@ -205,22 +214,22 @@ def _decisive_first(blockers: Sequence[dict]) -> list[dict]:
 
 def cut_text(blockers: Sequence[dict]) -> str:
     """``"tf.stop_gradient at model.py:31 (+1 more)"``: the decisive cut, or the first with a line."""
-    ordered = _decisive_first([b for b in blockers if isinstance(b, dict)])
+    ordered = decisive_first([b for b in blockers if isinstance(b, dict)])
     if not ordered:
         return ""
     first = ordered[0]
     what = first.get("reason") or f"{first.get('type') or 'an op'} cuts the gradient"
     more = f" (+{len(ordered) - 1} more)" if len(ordered) > 1 else ""
-    return f"{what} at {_where(first)}{more}"
+    return f"{what} at {where_of(first)}{more}"
 
 
-def _paths(v: dict) -> tuple[int, int]:
+def path_counts(v: dict) -> tuple[int, int]:
     p = v.get("paths") if isinstance(v.get("paths"), dict) else {}
     return int(p.get("total") or 0), int(p.get("blocked") or 0)
 
 
 def _partial(v: dict) -> bool:
-    return v["status"] == "flows" and _paths(v)[1] > 0
+    return v["status"] == "flows" and path_counts(v)[1] > 0
 
 
 def _trainable(v: dict) -> bool:
@@ -254,11 +263,11 @@ def _variable_change(name: str, b: dict, a: dict) -> list[Change]:
         why = "receives gradient again" if sa == "flows" else f"gradient is a tensor again ({sa})"
         return [Change(name, sb, sa, "improvement", f"{why}; was: {was}" if was else why)]
     if sa == "flows" and sb == "flows" and _partial(a) != _partial(b):
-        total, cut = _paths(a)
+        total, cut = path_counts(a)
         if _partial(a):
             what = cut_text(a.get("blockers") or []) or "a cut"
             return [Change(name, sb, sa, "cut-added", f"partially blocked now: {cut} of {total} paths cut by {what}")]
-        old_total, old_cut = _paths(b)
+        old_total, old_cut = path_counts(b)
         what = cut_text(b.get("blockers") or [])
         return [Change(name, sb, sa, "cut-removed",
                        f"no path cut any more (was {old_cut} of {old_total}" + (f": {what})" if what else ")"))]
@@ -292,12 +301,12 @@ def _cut_changes(before: dict, after: dict) -> list[Change]:
     changes = []
     for s in came:
         if tuple(s["shields"]) not in same:
-            changes.append(Change(s["op"], None, _where(s), "cut-added",
-                                  f"tf.stop_gradient at {_where(s)} now cuts every path of {_names(s['shields'])}"))
+            changes.append(Change(s["op"], None, where_of(s), "cut-added",
+                                  f"tf.stop_gradient at {where_of(s)} now cuts every path of {_names(s['shields'])}"))
     for s in gone:
         if tuple(s["shields"]) not in same:
-            changes.append(Change(s["op"], _where(s), None, "cut-removed",
-                                  f"the tf.stop_gradient at {_where(s)} that cut {_names(s['shields'])} is gone"))
+            changes.append(Change(s["op"], where_of(s), None, "cut-removed",
+                                  f"the tf.stop_gradient at {where_of(s)} that cut {_names(s['shields'])} is gone"))
     return changes
 
 
@@ -358,10 +367,10 @@ def diff_reports(before: dict, after: dict, *, before_name: str = "before", afte
             why += f" (renamed to {renamed_to[n]}?)"
         changes.append(Change(n, b_vars[n]["status"], None, "removed", why))
     cut_changes = _cut_changes(before, after)
-    keyed = [(_ORDER[c.kind], order.get(c.name, len(order)), c.name) for c in changes]
+    keyed = [(ORDER[c.kind], order.get(c.name, len(order)), c.name) for c in changes]
     changes = [c for _, c in sorted(zip(keyed, changes), key=lambda kc: kc[0])]
-    changes += sorted(cut_changes, key=lambda c: (_ORDER[c.kind], c.name))
-    changes.sort(key=lambda c: _ORDER[c.kind])  # stable: keeps the order within a kind
+    changes += sorted(cut_changes, key=lambda c: (ORDER[c.kind], c.name))
+    changes.sort(key=lambda c: ORDER[c.kind])  # stable: keeps the order within a kind
     return Diff(before_name, after_name, tuple(changes), before, after)
 
 
@@ -369,202 +378,6 @@ def failing(diff: Diff, fail_on: Iterable[str]) -> tuple[Change, ...]:
     """The changes ``--fail-on KIND,...`` matches."""
     kinds = set(fail_on)
     return tuple(c for c in diff.changes if c.kind in kinds)
-
-
-# -- outputs ---------------------------------------------------------------------
-_SYMBOL = {"regression": "✗", "improvement": "✓", "cut-added": "+", "cut-removed": "-", "added": "+",
-           "removed": "-"}
-_COLOUR = {"regression": "#c62828", "improvement": "#2e7d32", "cut-added": "#e69500", "cut-removed": "#546e7a",
-           "added": "#1565c0", "removed": "#8a8a8a"}
-
-
-def _side(value: str | None) -> str:
-    return value if value is not None else "-"
-
-
-def diff_renderable(diff: Diff) -> Any:
-    """The terminal view: a headline and one table row per change."""
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
-
-    title = Text.assemble(("gradflow diff  ", "bold"), diff.before, " → ", diff.after)
-    if not diff.changes:
-        return Group(title, Text("no gradient-flow changes", style="green"))
-    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
-    for col in ("kind", "name", "before", "after", "why"):
-        table.add_column(col, overflow="fold")
-    for c in diff.changes:
-        table.add_row(Text(f"{_SYMBOL[c.kind]} {c.kind}", style=_COLOUR[c.kind]), Text(c.name),
-                      Text(_side(c.before)), Text(_side(c.after)), Text(c.why))
-    style = "bold red" if diff.regressions else "bold"
-    return Group(title, Text(""), table, Text(""), Text(diff.headline(), style=style))
-
-
-def render_text(diff: Diff, *, width: int = 120) -> str:
-    """The terminal view as plain text (no colour)."""
-    from rich.console import Console
-
-    console = Console(color_system=None, width=width, record=False, file=None, highlight=False)
-    with console.capture() as capture:
-        console.print(diff_renderable(diff))
-    return capture.get()
-
-
-def _md(text: str | None) -> str:
-    """A Markdown table cell: pipes escaped, no line breaks."""
-    return ("-" if text is None else str(text)).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
-
-def _code(text: str | None) -> str:
-    if text is None:
-        return "-"
-    text = str(text).replace("\n", " ").replace("|", "\\|")
-    return f"``{text}``" if "`" in text else f"`{text}`"
-
-
-def diff_markdown(diff: Diff) -> str:
-    """Markdown for a pull-request comment: a headline and a table of the changes."""
-    lines = [f"### gradflow diff: {_code(diff.before)} → {_code(diff.after)}", ""]
-    if not diff.changes:
-        lines.append("No gradient-flow changes.")
-        return "\n".join(lines) + "\n"
-    n = len(diff.regressions)
-    if n:
-        lines.append(f"**{n} trainable variable{'s' if n != 1 else ''} stopped receiving gradient.** "
-                     f"{diff.headline()}.")
-    else:
-        lines.append(f"No regression. {diff.headline()}.")
-    lines += ["", "| | change | name | before | after | why |", "|---|---|---|---|---|---|"]
-    for c in diff.changes:
-        lines.append(f"| {_SYMBOL[c.kind]} | {c.kind} | {_code(c.name)} | {_md(c.before)} | {_md(c.after)} "
-                     f"| {_md(c.why)} |")
-    return "\n".join(lines) + "\n"
-
-
-# -- the picture ------------------------------------------------------------------
-MAX_UNCHANGED = 40  # unchanged variables drawn one by one; more become one node
-
-
-def diff_digraph(diff: Diff) -> Any:
-    """A ``graphviz.Digraph``: variables -> cuts -> loss, the changed ones highlighted.
-
-    Legend: a thick outline marks a changed variable or cut (red: regression,
-    green: improvement, amber: cut added, blue: added; dashed: removed); the fill
-    is the variable's status colour after (before, for a removed one); unchanged
-    variables are pale. An edge into the loss means a gradient flows; a variable
-    whose paths are cut points at its decisive cut. Drawn from the two reports
-    alone, so JSON sides work too.
-    """
-    import graphviz
-
-    from .render.dotsyntax import dot_id
-    from .render.theme import GRAPH_FONT, LOSS_COLOUR, STATUS_STYLES, STATUS_TINTS
-    from .schema import Status
-
-    g = graphviz.Digraph("gradflow_diff", graph_attr={
-        "rankdir": "LR", "fontname": GRAPH_FONT, "label": f"gradflow diff: {diff.before} → {diff.after}",
-        "labelloc": "t", "fontsize": "12"},
-        node_attr={"fontname": GRAPH_FONT, "fontsize": "10", "shape": "box", "style": "rounded,filled"},
-        edge_attr={"fontname": GRAPH_FONT, "fontsize": "9"})
-    g.node("loss", "loss", shape="doubleoctagon", style="filled", fillcolor=LOSS_COLOUR, fontcolor="#ffffff")
-    # Changes of a variable: its status, being added or removed, or a partial cut (named by the variable).
-    changed = {c.name: c for c in diff.changes
-               if c.kind not in ("cut-added", "cut-removed") or (c.before == "flows" and c.after == "flows")}
-    after = {v["name"]: v for v in diff.after_report.get("variables", [])}
-    before = {v["name"]: v for v in diff.before_report.get("variables", [])}
-    names = list(after) + [n for n in before if n not in after]
-    unchanged = [n for n in names if n not in changed]
-    drawn = [n for n in names if n in changed] + (unchanged if len(unchanged) <= MAX_UNCHANGED else [])
-    cuts: dict[str, dict] = {}  # cut node id -> its attributes (the strongest change colours it)
-
-    def cut_node(blocker: dict, kind: str | None, dashed: bool = False) -> str:
-        where = _where(blocker)
-        node = dot_id("cut:" + where + ":" + str(blocker.get("type") or blocker.get("op") or ""))
-        old = cuts.get(node)
-        if old is None or (kind is not None and (old["kind"] is None or _ORDER[kind] < _ORDER[old["kind"]])):
-            cuts[node] = {"label": _rows(str(blocker.get("type") or "cut"), where), "kind": kind,
-                          "dashed": dashed and (old is None or old["dashed"])}
-        return node
-
-    for name in drawn:
-        c = changed.get(name)
-        v = after.get(name) or before[name]
-        status = Status(v["status"])
-        node = dot_id("var:" + name)
-        if c is not None:
-            change = f"{_side(c.before)} → {_side(c.after)}"
-            if c.kind in ("cut-added", "cut-removed"):
-                total, cut = _paths(v)
-                change += f", {cut} of {total} paths cut"
-            label = _rows(name, change)
-            colour = _COLOUR[c.kind]
-            g.node(node, label, fillcolor=STATUS_STYLES[status].colour, fontcolor="#ffffff",
-                   color=colour, penwidth="4", style="rounded,filled" + (",dashed" if c.kind == "removed" else ""))
-        else:
-            g.node(node, _rows(name, status.value), fillcolor=STATUS_TINTS[status], color="#b0b0b0")
-        if c is not None and c.kind == "removed":
-            continue
-        if status is Status.DISCONNECTED:
-            continue
-        blockers = v.get("blockers") or []
-        if v["status"] == "flows" or not blockers:
-            g.edge(node, "loss", color=STATUS_STYLES[status].colour)
-            if not (v["status"] == "flows" and blockers):
-                continue
-        first = _decisive_first([b for b in blockers if isinstance(b, dict)])[0]
-        cut = cut_node(first, c.kind if c is not None else None)
-        g.edge(node, cut, color=_COLOUR[c.kind] if c is not None else "#b0b0b0",
-               penwidth="2" if c is not None else "1")
-    if len(unchanged) > MAX_UNCHANGED:
-        g.node("unchanged", f"{len(unchanged)} unchanged variables", fillcolor="#eeeeee", color="#b0b0b0")
-    for c in diff.of_kind("cut-added", "cut-removed"):
-        if c.name in changed:
-            continue
-        stop = {"op": c.name, "type": "StopGradient",
-                "location": _location_dict(c.after if c.kind == "cut-added" else c.before)}
-        cut_node(stop, c.kind, dashed=c.kind == "cut-removed")
-    for node, attrs in cuts.items():
-        colour = _COLOUR[attrs["kind"]] if attrs["kind"] else "#b0b0b0"
-        g.node(node, attrs["label"], shape="octagon", style="filled" + (",dashed" if attrs["dashed"] else ""),
-               fillcolor="#ffebee", color=colour, penwidth="3" if attrs["kind"] else "1")
-        if not attrs["dashed"]:
-            g.edge(node, "loss", style="dashed", color="#c62828", arrowhead="tee")
-    return g
-
-
-def _rows(*rows: str) -> str:
-    """A Graphviz HTML-like label of plain-text rows."""
-    from .render.dotsyntax import html_text
-
-    return "<" + "<BR/>".join(html_text(r) for r in rows) + ">"
-
-
-def _location_dict(where: str | None) -> dict | None:
-    if not where or ":" not in where:
-        return None
-    file, _, line = where.rpartition(":")
-    return {"file": file, "line": line} if line.isdigit() else None
-
-
-def write_picture(diff: Diff, path: str, *, timeout: float = 60.0) -> None:
-    """Write the diff picture to ``path`` (.svg, .png, .pdf or .dot).
-
-    Raises:
-        RenderError: an unknown suffix, Graphviz missing or failing.
-    """
-    from .errors import RenderError
-    from .outputs import format_of, write_atomic
-    from .render.files import run_dot
-
-    fmt = format_of(path)
-    if fmt == "html":
-        raise RenderError(f"{path}: the diff picture is .svg, .png, .pdf or .dot, not HTML.")
-    source = diff_digraph(diff).source
-    if fmt == "dot":
-        write_atomic(path, source)
-        return
-    write_atomic(path, run_dot(source, fmt, timeout=timeout))
 
 
 def check_fail_on(text: str) -> tuple[str, ...]:
@@ -581,53 +394,3 @@ def check_fail_on(text: str) -> tuple[str, ...]:
         raise UsageError(f"--fail-on: unknown change kind {', '.join(bad) or repr(text)}; "
                          f"choose from {', '.join(KINDS)}, or none")
     return items
-
-
-# -- the command line ---------------------------------------------------------------
-def _side_report(path: str, args: Any) -> dict:
-    """One side as a report dict: a saved JSON as it is, a model file inspected on the spot."""
-    if is_json_side(path):
-        return load_report_json(path)
-    from .api import inspect_file_quietly
-
-    return inspect_file_quietly(path, target=args.target, inputs=args.inputs, strict=args.debug,
-                                static=args.static).to_dict()
-
-
-def cli_diff(args: Any) -> int:
-    """``gradflow diff BEFORE AFTER``: print the diff, write the asked files, exit 1 on a failing change."""
-    import sys
-
-    from rich.console import Console
-
-    from .outputs import format_of, write_atomic
-
-    fail_on = check_fail_on(args.fail_on)
-    pictures = list(args.output) + ([args.svg] if args.svg else [])
-    for path in pictures:  # a bad suffix fails before any model is inspected
-        if format_of(path) == "html":
-            raise UsageError(f"-o {path}: the diff picture is .svg, .png, .pdf or .dot, not HTML.")
-    before = _side_report(args.before, args)
-    after = _side_report(args.after, args)
-    diff = diff_reports(before, after, before_name=args.before, after_name=args.after)
-    for path in pictures:
-        write_picture(diff, path, timeout=args.render_timeout)
-    if args.json_out:
-        write_atomic(args.json_out, diff.to_json() + "\n")
-    if args.markdown_out:
-        write_atomic(args.markdown_out, diff_markdown(diff))
-    if args.format == "json":
-        sys.stdout.write(diff.to_json() + "\n")
-    elif args.format == "markdown":
-        sys.stdout.write(diff_markdown(diff))
-    else:
-        console = Console(highlight=False)
-        if not console.is_terminal:
-            console = Console(highlight=False, width=120)
-        console.print(diff_renderable(diff))
-    hits = failing(diff, fail_on)
-    if hits:
-        names = ", ".join(f"{c.name} ({c.kind})" for c in hits)
-        Console(stderr=True, highlight=False, soft_wrap=True).print(f"--fail-on matched: {names}", markup=False)
-        return 1
-    return 0

@@ -32,7 +32,9 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .schema import Blocker, Location, PathCount, Status, VariableReport
+from .eager import Recorder, eager_report, walk_report
+from .schema import Location
+from .traced import is_func_graph, numeric_slots, traced_report, with_values
 
 __all__ = ["Site", "SiteReport", "Interceptor", "StopScript"]
 
@@ -80,8 +82,6 @@ class SiteReport:
     def to_dict(self) -> dict:
         return {"site": self.site.to_dict(), "report": self.report.to_dict()}
 
-
-_GRADFLOW_DIR = None
 
 
 def _caller_location(resolver: Any) -> Location | None:
@@ -181,14 +181,7 @@ class Interceptor:
         self._keys: set = set()
         self._local = threading.local()
         self._patches: list[tuple[Any, str, Any]] = []
-        self._records: list | None = None  # eager ops while a tape records
-        self._reads: dict = {}  # eager variable handle id -> ids of the values read from it
-        self._produced: set = set()
-        self._unknown: set = set()
-        self._unknown_ptrs: dict = {}  # tensors no recorded op made (a read TensorFlow ran in C) -> buffer
-        self._tapes: dict = {}
-        self._recording_tapes: dict[int, int] = {}
-        self._callback: Any = None
+        self._recorder = Recorder(self._analysing)  # eager ops while a tape records
         self._tf1_pending: list = []  # (graph, site, target, sources, grads, names)
         self._depth = 0
         self._new_in_step = False
@@ -197,6 +190,7 @@ class Interceptor:
         self._hooked: set = set()
         self.numeric_errors: list[str] = []
         self._traced_pending: list = []  # (SiteReport, slots): traced sites waiting for their step to run
+        self.traced_checks: list = []  # (SiteReport before values, slots) of every traced site: see recheck()
         self.stopped = False
 
     # -- installing ----------------------------------------------------------
@@ -224,7 +218,10 @@ class Interceptor:
             return result
 
         def exit_(tape, *exc):
-            return orig_exit(tape, *exc)
+            result = orig_exit(tape, *exc)
+            if me._recorder.active and not me._busy():
+                me._recorder.exit(tape)
+            return result
 
         self._patch(tape_cls, "gradient", gradient)
         self._patch(tape_cls, "__enter__", enter)
@@ -292,9 +289,9 @@ class Interceptor:
 
         def read_variable_op(var, *args, **kwargs):
             value = orig_read(var, *args, **kwargs)
-            if me._records is not None and not me._busy():
+            if me._recorder.active and not me._analysing():
                 # Some reads run on a path TensorFlow's op callbacks never see: note them here.
-                me._reads.setdefault(_tid(var.handle), set()).add(_tid(value))
+                me._recorder.note_read(var.handle, value)
             return value
 
         self._patch(var_cls, "_read_variable_op", read_variable_op)
@@ -309,6 +306,8 @@ class Interceptor:
                 if id(fn) in me._functions_called:
                     me._step_boundary(end=False)  # a step function again: the last step is over
                 me._functions_called.add(id(fn))
+                if me._recorder.active:
+                    me._recorder.note_function(fn, args, kwargs)  # its body's source lines, for an eager tape
             me._depth += 1
             try:
                 return orig_call(fn, *args, **kwargs)
@@ -344,18 +343,30 @@ class Interceptor:
     def _busy(self) -> bool:
         return getattr(self._local, "busy", 0) > 0
 
+    def _analysing(self) -> bool:
+        return getattr(self._local, "analysing", 0) > 0
+
     class _Quiet:
-        def __init__(self, owner: "Interceptor") -> None:
-            self.owner = owner
+        """No interception inside (the user's own call, run through); ``analysing``: gradflow's own work,
+        whose ops are not recorded either (a user's gradient call is: an outer tape may differentiate it)."""
+
+        def __init__(self, owner: "Interceptor", analysing: bool) -> None:
+            self.owner, self.analysing = owner, analysing
 
         def __enter__(self) -> None:
-            self.owner._local.busy = getattr(self.owner._local, "busy", 0) + 1
+            local = self.owner._local
+            local.busy = getattr(local, "busy", 0) + 1
+            if self.analysing:
+                local.analysing = getattr(local, "analysing", 0) + 1
 
         def __exit__(self, *exc: Any) -> None:
-            self.owner._local.busy -= 1
+            local = self.owner._local
+            local.busy -= 1
+            if self.analysing:
+                local.analysing -= 1
 
-    def _quiet(self) -> "_Quiet":
-        return Interceptor._Quiet(self)
+    def _quiet(self, analysing: bool = True) -> "_Quiet":
+        return Interceptor._Quiet(self, analysing)
 
     def _budget_left(self) -> bool:
         return self.steps is None or self.calls < self.steps
@@ -386,8 +397,11 @@ class Interceptor:
                 self._step_boundary(end=False)  # an eager loop came back to an analysed site
             if tape is not None:
                 self._tape_done(tape)
-            with self._quiet():
+            with self._quiet(analysing=False):
                 result = run()
+            if self.grad_hook is None and not self._slots_by_call:
+                return result  # the common case: nothing more to do for an analysed site
+            with self._quiet():
                 slots = self._slots_by_call.get(fast)
                 if self.grad_hook is not None and fast in self._hooked and not tf.executing_eagerly():
                     try:
@@ -397,7 +411,7 @@ class Interceptor:
                         pass
                 if slots is not None and not tf.executing_eagerly():
                     try:  # the same site traced again: its new graph fills the same variables
-                        _numeric_slots(_flat_results(result, flat_sources), slots)
+                        numeric_slots(_flat_results(result, flat_sources), slots)
                     except Exception:  # noqa: BLE001
                         pass
             return result
@@ -406,10 +420,11 @@ class Interceptor:
         loc = _caller_location(self.resolver)
         in_keras = "keras" in (caller.f_code.co_filename or "")
         if in_keras and call == "tape.gradient":
-            call = "model.fit train_step"
+            call = _keras_call(caller)
+            in_keras = call != "tape.gradient"
         site = Site(loc.file if loc else "<unknown>", loc.line if loc else 0, call,
                     _label_of(loc) if not in_keras else "")
-        with self._quiet():
+        with self._quiet(analysing=False):
             result = run()
         graph = tf.compat.v1.get_default_graph() if not tf.executing_eagerly() else None
         names = _unique([_display_name(s, i) for i, s in enumerate(flat_sources)])
@@ -428,7 +443,7 @@ class Interceptor:
             if slots is not None and graph is not None:
                 try:  # the same site traced again (new code object): fill the same variables
                     with self._quiet():
-                        _numeric_slots(_flat_results(result, flat_sources), slots)
+                        numeric_slots(_flat_results(result, flat_sources), slots)
                         self._slots_by_call[fast] = slots
                 except Exception:  # noqa: BLE001
                     pass
@@ -443,15 +458,12 @@ class Interceptor:
         try:
             with self._quiet():
                 if graph is None:
-                    records = self._tape_records(tape)
-                    report = eager_report(site, target, flat_sources, names, flat_results, records,
-                                          self.resolver, time.perf_counter() - start, reads=self._reads,
-                                          unknown=self._unknown_ptrs)
+                    report = self._eager_report(site, tape, target, flat_sources, names, flat_results, start)
                 elif getattr(graph, "_building_function", False) or not hasattr(graph, "as_graph_def") \
-                        or _is_func_graph(graph):
+                        or is_func_graph(graph):
                     report = traced_report(site, graph, target, flat_sources, names, flat_results,
                                            time.perf_counter() - start, numeric=False)
-                    slots = _numeric_slots(flat_results) if self._depth > 0 else None
+                    slots = numeric_slots(flat_results) if self._depth > 0 else None
                     if slots is not None:
                         self._slots_by_call[fast] = self._slots_by_call[key] = slots  # shown once the step has run, with the batch's values
                         self._traced_pending.append((SiteReport(site, report, tuple(id(x) for x in flat_sources),
@@ -481,9 +493,10 @@ class Interceptor:
     def _flush_traced(self) -> None:
         pending, self._traced_pending = self._traced_pending, []
         for item, slots in pending:
+            self.traced_checks.append((item, slots))
             try:
                 with self._quiet():
-                    item = SiteReport(item.site, _with_values(item.report, slots), item.source_ids, item.target_ids)
+                    item = SiteReport(item.site, with_values(item.report, slots), item.source_ids, item.target_ids)
             except Exception as exc:  # noqa: BLE001 - the step never ran: keep the traced report
                 self.numeric_errors.append(f"{item.site.heading()}: {type(exc).__name__}: {exc}")
             self._add(item)
@@ -546,80 +559,43 @@ class Interceptor:
         if key in self._done_fast or self.stopped or not self._budget_left():
             return
         tape._gradflow_enter_key = key
-        if self._records is None:
-            self._records = []
-            self._install_callback()
-        self._recording_tapes[id(tape)] = len(self._records)
-        self._tapes[id(tape)] = tape
-
-    def _tape_records(self, tape: Any) -> list:
-        if tape is None or self._records is None or id(tape) not in self._recording_tapes:
-            return []
-        return self._records[self._recording_tapes[id(tape)]:]
+        self._recorder.start(tape)
 
     def _tape_done(self, tape: Any) -> None:
         key = getattr(tape, "_gradflow_enter_key", None)
         if key is not None:
             self._done_fast.add(key)
-        if id(tape) in self._recording_tapes and not getattr(tape, "_persistent", False):
-            del self._recording_tapes[id(tape)]
-            self._tapes.pop(id(tape), None)
-        if not self._recording_tapes:
-            self._stop_recording_all()
-
-    def _install_callback(self) -> None:
-        from tensorflow.python.framework import op_callbacks
-
-        me = self
-
-        def callback(op_type, inputs, attrs, outputs, op_name=None, graph=None):
-            if graph is not None or me._records is None or me._busy():
-                return None
-            ins = tuple(_tid(t) for t in inputs)
-            for t, tid in zip(inputs, ins):
-                if tid not in me._produced and tid not in me._unknown:
-                    me._unknown.add(tid)
-                    if hasattr(t, "_numpy"):
-                        me._unknown_ptrs[tid] = t  # compared with the sources' values at the gradient call
-            outs = tuple((_tid(t), getattr(t, "dtype", None)) for t in (outputs or ()))
-            me._produced.update(tid for tid, _ in outs)
-            me._records.append((op_type, ins, outs, traceback.extract_stack()[:-2]))
-            return None
-
-        self._callback = callback
-        op_callbacks.add_op_callback(callback)
+        self._recorder.forget(tape)
 
     def _stop_recording_all(self) -> None:
-        if self._callback is not None:
-            from tensorflow.python.framework import op_callbacks
+        self._recorder.stop()
 
-            try:
-                op_callbacks.remove_op_callback(self._callback)
-            except (KeyError, ValueError):
-                pass
-            self._callback = None
-        self._records = None
-        self._reads = {}
-        self._produced = set()
-        self._unknown = set()
-        self._unknown_ptrs = {}
-        self._tapes = {}
-        self._recording_tapes.clear()
+    def _eager_report(self, site: Site, tape: Any, target: Any, sources: list, names: list, results: list,
+                      start: float) -> Any:
+        records = self._recorder.records_of(tape)
+        args = (site, target, sources, names, results, self._recorder, records, self.resolver,
+                time.perf_counter() - start)
+        try:
+            return eager_report(*args)
+        except Exception as exc:  # noqa: BLE001 - an op TensorFlow cannot re-create in a graph
+            return walk_report(*args, why_not=f"{type(exc).__name__}: {exc}")
 
 
-def _same_value(t: Any, var: Any) -> bool:
-    """Whether ``t`` is (by its buffer, else by its value) a read of ``var``."""
-    import numpy as np
-
-    try:
-        if t.dtype != var.dtype or t.shape != var.shape:
-            return False
-        a, b = t._numpy(), var.value()._numpy()
-        if a.size and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]:
-            return True
-        return bool(np.array_equal(a, b))
-    except Exception:  # noqa: BLE001
-        return False
+def _keras_call(frame: Any) -> str:
+    """What the user called when Keras computes the gradient: ``model.fit train_step``,
+    ``model.train_on_batch train_step``, ``optimizer.minimize``, or ``tape.gradient`` (a user's own loop)."""
+    names = set()
+    while frame is not None:
+        if "keras" in (frame.f_code.co_filename or ""):
+            names.add(frame.f_code.co_name)
+        frame = frame.f_back
+    if "train_on_batch" in names:
+        return "model.train_on_batch train_step"
+    if "fit" in names:
+        return "model.fit train_step"
+    if "minimize" in names:
+        return "optimizer.minimize"
+    return "tape.gradient"
 
 
 def _flat_results(result: Any, flat_sources: list) -> list:
@@ -628,327 +604,5 @@ def _flat_results(result: Any, flat_sources: list) -> list:
     return _flat(result)
 
 
-def _buffer(t: Any) -> int | None:
-    try:
-        array = t._numpy()
-    except Exception:  # noqa: BLE001 - not a CPU eager tensor
-        return None
-    return array.__array_interface__["data"][0] if array.size else None
-
-
 def _target_ids(target: Any) -> tuple:
     return tuple(id(t) for t in _flat(target))
-
-
-def _tid(t: Any) -> Any:
-    tid = getattr(t, "_id", None)
-    return tid if tid is not None else id(t)
-
-
-def _is_func_graph(graph: Any) -> bool:
-    from tensorflow.python.framework.func_graph import FuncGraph
-
-    return isinstance(graph, FuncGraph)
-
-
-# ---------------------------------------------------------------------------
-# Traced: the FuncGraph (or TF1 graph) the call was made in
-
-
-def _capture_map(graph: Any) -> dict[int, str]:
-    """id(eager handle) -> the op standing for it in ``graph`` (through nested functions' captures)."""
-    outer = getattr(graph, "outer_graph", None)
-    outer_map = _capture_map(outer) if outer is not None and _is_func_graph(outer) else {}
-    outer_by_name = {name: key for key, name in outer_map.items()}
-    result = {}
-    for external, internal in getattr(graph, "captures", ()):
-        result[id(external)] = internal.op.name
-        name = getattr(getattr(external, "op", None), "name", None)
-        if name is not None and name in outer_by_name:
-            result[outer_by_name[name]] = internal.op.name
-    return result
-
-
-def traced_report(site: Site, graph: Any, target: Any, sources: list, names: list, results: list,
-                  elapsed: float, *, numeric: bool, values: dict | None = None, tf1: bool = False,
-                  feed: Any = None) -> Any:
-    import tensorflow as tf
-
-    from .autodiff import AutodiffResult, GradFacts, numeric_grad_facts
-    from .cuts import annotate_cuts
-    from .flowgraph import build_flowgraph
-    from .loading import Target
-    from .report import Report
-    from .tracing import Trace, VariableRef
-    from .verdict import stop_gradient_reports, variable_reports
-
-    targets = [t for t in _flat(target) if t is not None]
-    notes = []
-    if len(targets) == 1:
-        loss = targets[0]
-    else:
-        with graph.as_default(), tf.name_scope("gradflow_targets"):
-            loss = tf.add_n([tf.reduce_sum(t) for t in targets])
-        notes.append(f"{len(targets)} targets: their gradients add up, as TensorFlow's do")
-    captured = {} if tf1 else _capture_map(graph)
-    refs = []
-    for src, name in zip(sources, names):
-        if _is_variable(src) or hasattr(src, "path"):
-            var = _tf_variable(src)
-            if tf1:
-                op_name = var.op.name if getattr(var, "graph", None) is graph else None
-            else:
-                op_name = captured.get(id(getattr(var, "handle", None)))
-        else:
-            var = src
-            op_name = src.op.name if getattr(src, "graph", None) is graph else None
-        shape = var.shape
-        refs.append(VariableRef(
-            name=name, shape=None if shape.rank is None else tuple(shape.as_list()),
-            dtype=var.dtype.base_dtype.name, trainable=bool(getattr(src, "trainable", True)),
-            var=var, op_name=op_name))
-    tgt = Target(source=site.file, name=site.heading(), kind="tf1" if tf1 else "callable", obj=None,
-                 inputs_note="the script's own batch" if numeric else "the script's own tensors (traced)")
-    tr = Trace(target=tgt, graph=graph, loss=loss, variables=refs, feed=dict(feed or {}) if tf1 else None)
-    timings = {"load_s": 0.0, "trace_s": elapsed, "analysis_s": 0.0, "autodiff_s": 0.0, "render_s": 0.0}
-    t0 = time.perf_counter()
-    flow, ops = build_flowgraph(tr)
-    facts = {}
-    for i, (ref, g) in enumerate(zip(refs, results)):
-        if g is None:
-            facts[ref.name] = GradFacts(True)
-        elif values and i in values:
-            facts[ref.name] = numeric_grad_facts(values[i])
-        else:
-            facts[ref.name] = GradFacts(False)
-    annotate_cuts(flow, ops)
-    variables, mismatches = variable_reports(refs, flow, AutodiffResult(facts, numeric=numeric))
-    stops = stop_gradient_reports(flow)
-    timings["analysis_s"] = time.perf_counter() - t0
-    if not numeric:
-        notes.append("traced call: the verdicts are what the call returned while its graph was built; "
-                     "no gradient values were computed")
-    if mismatches:
-        notes.append("gradflow's graph analysis disagrees with TensorFlow (" + "; ".join(mismatches)
-                     + "); the verdicts follow TensorFlow. This is a gradflow bug: please report it.")
-    return Report(source=site.file, target=site.heading(), kind="tf1" if tf1 else "callable",
-                  inputs=tgt.inputs_note, variables=variables, stop_gradients=stops, notes=tuple(notes),
-                  numeric=numeric, mismatches=mismatches, timings=timings, flow=flow)
-
-
-def _numeric_slots(results: list, slots: list | None = None) -> list | None:
-    """At trace time: per gradient, a variable the step fills with [sum of squares, all finite, any nonzero].
-
-    The checks sit in one ``tf.cond`` on an ``armed`` flag (the list's last
-    item) that gradflow clears once it has read them, so later steps pay one
-    skipped branch. ``slots``: those of an earlier trace of the same site
-    (tf.function traces again after a trace made variables), reused.
-    None (no numeric check) under a ``tf.distribute`` strategy, whose replicas
-    would each write the same variable.
-    """
-    import tensorflow as tf
-
-    if tf.distribute.has_strategy():
-        return None
-    made, pairs = [], []
-    for k, g in enumerate(results):
-        if g is None:
-            made.append(None)
-            continue
-        if isinstance(g, tf.IndexedSlices):
-            g = g.values
-        slot = slots[k] if slots is not None and k < len(slots) - 1 else None
-        if slot is None:
-            with tf.init_scope():
-                slot = tf.Variable([float("nan")] * 3, trainable=False, dtype=tf.float64, name="gradflow_check")
-        made.append(slot)
-        pairs.append((slot, g))
-    if slots is not None:
-        armed = slots[-1]
-    else:
-        with tf.init_scope():
-            armed = tf.Variable(True, trainable=False, name="gradflow_armed")
-    made.append(armed)
-
-    def check():
-        for slot, g in pairs:
-            g64 = tf.cast(g, tf.float64) if not g.dtype.is_complex else tf.cast(tf.abs(g), tf.float64)
-            slot.assign(tf.stack([tf.reduce_sum(tf.square(g64)),
-                                  tf.cast(tf.reduce_all(tf.math.is_finite(g64)), tf.float64),
-                                  tf.cast(tf.reduce_any(tf.not_equal(g64, 0)), tf.float64)]))
-        return tf.constant(True)
-
-    tf.cond(armed, check, lambda: tf.constant(False))
-    return made
-
-
-def _with_values(report: Any, slots: list) -> Any:
-    """The traced report with the step's gradient values: norms, and ``zero`` / ``nonfinite``."""
-    import dataclasses
-    import math
-
-    slots[-1].assign(False)  # read once: later steps skip the checks
-    variables = []
-    for v, slot in zip(report.variables, slots[:-1]):
-        if slot is None or v.status in (Status.BLOCKED, Status.DISCONNECTED):
-            variables.append(v)
-            continue
-        squares, finite, nonzero = (float(x) for x in slot.numpy())
-        if math.isnan(finite):
-            raise RuntimeError("the step did not run")
-        if not finite:
-            v = dataclasses.replace(v, status=Status.NONFINITE, grad_norm=None,
-                                    why="its gradient holds NaN or Inf on this batch", expected=False)
-        elif not nonzero:
-            v = dataclasses.replace(v, status=Status.ZERO, grad_norm=0.0,
-                                    why="its gradient is all zero on this batch", expected=False)
-        else:
-            norm = math.sqrt(squares)
-            v = dataclasses.replace(v, grad_norm=norm if math.isfinite(norm) else None)
-        variables.append(v)
-    notes = tuple(n for n in report.notes if not n.startswith("traced call:")) + (
-        "traced call: the verdicts are what the call returned while its graph was built; the gradient "
-        "values are those of the step's first run on the script's own batch",)
-    return dataclasses.replace(report, variables=tuple(variables), numeric=True, notes=notes,
-                               inputs="the script's own batch (traced step)")
-
-
-# ---------------------------------------------------------------------------
-# Eager: the ops the tape saw
-
-
-_NO_GRAD_TYPES = {"StopGradient": "tf.stop_gradient"}
-
-
-def _eager_cut(op_type: str, outputs: tuple) -> tuple[str, str] | None:
-    """(kind, reason) when gradient cannot pass through an op of this type, else None."""
-    from tensorflow.python.framework import ops
-
-    from .cuts import CutKind, is_backpropagatable
-
-    if op_type == "StopGradient":
-        return CutKind.STOP_GRADIENT, "tf.stop_gradient"
-    if op_type == "PreventGradient":
-        return CutKind.PREVENT_GRADIENT, "tf.raw_ops.PreventGradient"
-    if outputs and not any(d is not None and is_backpropagatable(d) for _, d in outputs):
-        return CutKind.INTEGER_OUTPUT, f"{op_type} outputs integers: nothing carries a gradient"
-    try:
-        fn = ops._gradient_registry.lookup(op_type)
-    except LookupError:
-        return CutKind.NO_GRADIENT, f"{op_type} has no registered gradient"
-    if fn is None:
-        return CutKind.NOT_DIFFERENTIABLE, f"{op_type} has no gradient"
-    return None
-
-
-def eager_report(site: Site, target: Any, sources: list, names: list, results: list, records: list,
-                 resolver: Any, elapsed: float, reads: dict | None = None,
-                 unknown: dict | None = None) -> Any:
-    from .autodiff import grad_facts
-    from .cuts import Cut
-    from .fixes import fix_for
-    from .report import Report
-    from .schema import StopGradientReport
-    from .sources import is_gradflow_file, innermost_user_frame
-
-    t0 = time.perf_counter()
-    produced: dict[Any, int] = {}
-    consumers: dict[Any, list[int]] = {}
-    for i, (_, ins, outs, _) in enumerate(records):
-        for tid in ins:
-            consumers.setdefault(tid, []).append(i)
-        for tid, _ in outs:
-            produced[tid] = i
-    target_ids = {_tid(t) for t in _flat(target) if t is not None}
-    # ops from which a target is reachable
-    to_target: set[int] = set()
-    stack = [produced[t] for t in target_ids if t in produced]
-    while stack:
-        i = stack.pop()
-        if i in to_target:
-            continue
-        to_target.add(i)
-        stack.extend(produced[t] for t in records[i][1] if t in produced)
-
-    def location(i: int) -> Location | None:
-        frames = list(records[i][3])
-        while frames and is_gradflow_file(frames[-1].filename):
-            frames.pop()
-        found = innermost_user_frame(frames)
-        return Location(resolver.display_path(found[0]), int(found[1])) if found else None
-
-    def op_id(i: int) -> str:
-        return f"{records[i][0]}_{i}"
-
-    variables = []
-    stops_shield: dict[int, list[str]] = {}
-    for src, name, grad in zip(sources, names, results):
-        var = _tf_variable(src)
-        start_id = _tid(getattr(var, "handle", None)) if _is_variable(var) else _tid(src)
-        # forward over ops on a path to the target
-        seen, frontier_cuts, reaches = set(), [], False
-        starts = {start_id} | set((reads or {}).get(start_id, ()))
-        if _is_variable(var) and unknown:
-            # Reads TensorFlow ran in C never reach the op callbacks: a tensor no
-            # recorded op made, equal to the variable, stands for such a read.
-            starts |= {tid for tid, t in unknown.items() if _same_value(t, var)}
-        stack = [i for sid in starts for i in consumers.get(sid, []) if i in to_target]
-        while stack:
-            i = stack.pop()
-            if i in seen:
-                continue
-            seen.add(i)
-            reaches = True
-            if _eager_cut(records[i][0], records[i][2]) is not None:
-                frontier_cuts.append(i)
-                continue
-            for tid, _ in records[i][2]:
-                stack.extend(j for j in consumers.get(tid, []) if j in to_target)
-        if starts & target_ids:
-            reaches = True
-        facts = grad_facts(grad)
-        if facts.is_none:
-            status = Status.BLOCKED if reaches else Status.DISCONNECTED
-        elif facts.finite is False:
-            status = Status.NONFINITE
-        elif facts.all_zero:
-            status = Status.ZERO
-        else:
-            status = Status.FLOWS
-        blockers = []
-        if status is Status.BLOCKED:
-            for i in sorted(set(frontier_cuts)):
-                kind, reason = _eager_cut(records[i][0], records[i][2])
-                loc = location(i)
-                blockers.append(Blocker(op=op_id(i), type=records[i][0], location=loc, reason=reason,
-                                        kind=kind, fix=fix_for(Cut(kind, reason), records[i][0], op_id(i), loc, (name,))))
-                if records[i][0] == "StopGradient":
-                    stops_shield.setdefault(i, []).append(name)
-        if status is Status.BLOCKED:
-            where = ", ".join(f"{b.type} at {b.where()}" for b in blockers) or "an op of the tape"
-            why = f"every path to the target is cut: {where}"
-        elif status is Status.DISCONNECTED:
-            why = "the target does not depend on it: no op the tape recorded reads it on the way to the target"
-        else:
-            why = {Status.FLOWS: "TensorFlow's gradient reaches it", Status.ZERO: "its gradient is all zero on this batch",
-                   Status.NONFINITE: "its gradient holds NaN or Inf"}[status]
-        shape = getattr(var, "shape", None)
-        variables.append(VariableReport(
-            name=name, shape=None if shape is None or shape.rank is None else tuple(shape.as_list()),
-            dtype=var.dtype.base_dtype.name, trainable=bool(getattr(src, "trainable", True)),
-            status=status, grad_norm=facts.norm if not facts.is_none else None,
-            paths=PathCount(1 if reaches else 0, 1 if status is Status.BLOCKED else 0),
-            blockers=tuple(blockers), why=why,
-            expected=(None if status is Status.FLOWS else
-                      (len(blockers) == 1 and blockers[0].type == "StopGradient") if status is Status.BLOCKED else False),
-            expected_reason=""))
-    stops = []
-    for i, (op_type, _, _, _) in enumerate(records):
-        if op_type == "StopGradient" and i in to_target:
-            stops.append(StopGradientReport(op=op_id(i), location=location(i), shields=tuple(stops_shield.get(i, ()))))
-    timings = {"load_s": 0.0, "trace_s": elapsed, "analysis_s": time.perf_counter() - t0,
-               "autodiff_s": 0.0, "render_s": 0.0}
-    notes = (f"eager call: analysed from the {len(records)} ops the tape recorded",)
-    return Report(source=site.file, target=site.heading(), kind="eager", inputs="the script's own batch",
-                  variables=tuple(variables), stop_gradients=tuple(stops), notes=notes, numeric=True,
-                  timings=timings, flow=None)

@@ -41,14 +41,20 @@ class GradflowCallback(_keras.callbacks.Callback):
     """Report the train step's gradient flow on the first batch of ``fit``.
 
     Args:
-        every: also record the per-layer gradient norms every ``every`` batches
-            and flag layers whose norm falls under ``vanishing`` or exceeds
-            ``exploding`` (or is not finite). None: the first batch only.
+        every: every ``every`` batches, re-check the train step's gradients on
+            that batch (each variable's status and norm: ``checks``), record the
+            per-layer gradient norms (``norms``) and flag layers whose norm falls
+            under ``vanishing`` or exceeds ``exploding`` (or is not finite).
+            None: the first batch only.
         show: print each report as it is made.
         vanishing, exploding: the thresholds on a layer's gradient L2 norm.
 
     Attributes:
         reports: the :class:`~gradflow.intercept.SiteReport` s of the train step.
+        checks: batch -> the train step's reports on that batch, every ``every``
+            batches (batch 0 is ``reports``). A re-check whose statuses differ
+            from the last one's (a variable turned ``zero`` or ``nonfinite``)
+            is shown when ``show``.
         norms: batch -> {layer: gradient norm}, every ``every`` batches.
         flags: the :class:`LayerFlag` s raised.
     """
@@ -62,9 +68,12 @@ class GradflowCallback(_keras.callbacks.Callback):
         self.show = show
         self.vanishing, self.exploding = vanishing, exploding
         self.reports: list[SiteReport] = []
+        self.checks: dict[int, list[SiteReport]] = {}
         self.norms: dict[int, dict[str, float]] = {}
         self.flags: list[LayerFlag] = []
         self._interceptor: Interceptor | None = None
+        self._traced: list = []  # (report before values, slots) of each traced site
+        self._armed = False
         self._slots: dict[str, Any] = {}
         self._batch = 0
 
@@ -101,12 +110,49 @@ class GradflowCallback(_keras.callbacks.Callback):
             self._interceptor.finish()
             self._interceptor.uninstall()
             self.reports.extend(self._interceptor.reports)
+            self._traced.extend(self._interceptor.traced_checks)
+            if self.every is not None and self.reports:
+                self.checks.setdefault(self._batch, list(self.reports))
             self._interceptor = None
+
+    def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
+        if self.every is None or not self._traced or self._batch % self.every:
+            return
+        from .traced import arm
+
+        for _, slots in self._traced:
+            arm(slots)
+        self._armed = True
+
+    def _recheck(self, step: int) -> None:
+        """Read the checks the step just filled into new reports; show them when a status changed."""
+        from .traced import with_values
+
+        self._armed = False
+        previous = self.checks[max(self.checks)] if self.checks else []
+        made = []
+        for base, slots in self._traced:
+            try:
+                made.append(SiteReport(base.site, with_values(base.report, slots), base.source_ids, base.target_ids))
+            except Exception:  # noqa: BLE001 - the step did not run this site on this batch
+                continue
+        if not made:
+            return
+        self.checks[step] = made
+        if self.show:
+            from .watching import show_site
+
+            before = {(p.site, v.name): v.status for p in previous for v in p.report.variables}
+            for item in made:
+                if any(before.get((item.site, v.name), v.status) != v.status for v in item.report.variables):
+                    show_site(item)
 
     def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
         self._uninstall()
         step = self._batch
         self._batch += 1
+        if self._armed:
+            self._recheck(step)
         if self.every is None or step % self.every or not self._slots:
             return
         norms = {layer: float(slot.numpy()) for layer, slot in self._slots.items()}

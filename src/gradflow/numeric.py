@@ -115,11 +115,12 @@ def _first_nonfinite(trace: Any, flow: Any) -> OpRef | None:
             continue
         if any(not _finite(v) for v in by_op.get(op, ())):
             return OpRef(op=op.name, type=op.type, location=_loc(flow, op.name),
-                         reason=_nonfinite_forward_reason(op, run))
+                         reason=nonfinite_forward_reason(op, run))
     return None
 
 
-def _nonfinite_forward_reason(op: Any, run: Callable) -> str:
+def nonfinite_forward_reason(op: Any, run: Callable) -> str:
+    """Why ``op`` turns NaN or Inf, from its inputs' values (``run`` evaluates tensors of its graph)."""
     import numpy as np
 
     try:
@@ -163,8 +164,10 @@ def _loc(flow: Any, name: str) -> Any:
     return flow.location(name) if flow is not None and name in flow.G else None
 
 
-def numeric_causes(trace: Any, flow: Any, reports: Sequence[Any]) -> dict[str, OpRef]:
+def numeric_causes(trace: Any, flow: Any, reports: Sequence[Any], run: Callable | None = None) -> dict[str, OpRef]:
     """For each ``zero`` / ``nonfinite`` variable: the op where its gradient first goes bad.
+
+    ``run``: evaluates tensors of ``trace.graph`` (default: the trace's own inputs).
 
     Returns:
         variable name -> the op (its ``reason`` says which value causes it).
@@ -173,15 +176,15 @@ def numeric_causes(trace: Any, flow: Any, reports: Sequence[Any]) -> dict[str, O
     if not wanted:
         return {}
     try:
-        return _numeric_causes(trace, flow, wanted)
+        return _numeric_causes(trace, flow, wanted, run)
     except Exception:  # noqa: BLE001 - an explanation only: the verdict stands without it
         return {}
 
 
-def _numeric_causes(trace: Any, flow: Any, wanted: Sequence[Any]) -> dict[str, OpRef]:
+def _numeric_causes(trace: Any, flow: Any, wanted: Sequence[Any], run: Callable | None = None) -> dict[str, OpRef]:
     import tensorflow as tf
 
-    run = _runner(trace)
+    run = run or _runner(trace)
     if run is None:
         return {}
     graph = trace.graph

@@ -22,7 +22,7 @@ from .sources import Origin, called_api, op_origin
 from .cuts import CutKind, is_stop_gradient_op
 from .schema import Blocker, StopGradientReport, Status, VariableReport, untrainable_kind
 
-__all__ = ["StaticFacts", "static_facts", "decide", "variable_reports", "stop_gradient_reports"]
+__all__ = ["StaticFacts", "static_facts", "decide", "variable_reports", "stop_gradient_reports", "with_numeric_cause"]
 
 
 @dataclass(frozen=True)
@@ -386,3 +386,15 @@ def stop_gradient_reports(flow: Any) -> tuple[StopGradientReport, ...]:
                               origin=op_origin_of(flow, node)[0])
            for node, names in _shielded_by_stops(flow).items()]
     return tuple(sorted(out, key=lambda s: _sort_key(Blocker(s.op, "", s.location, "", ""))))
+
+
+def with_numeric_cause(v: VariableReport, cause: Any) -> VariableReport:
+    """``v`` with its numeric cause (a zero or non-finite gradient located), which then leads its ``why``."""
+    if cause is None:
+        return v
+    where = cause.location or cause.op
+    if cause.reason.startswith(cause.type + " "):  # "MatMul with lora_kernel_b, which is all zero"
+        why = f"{cause.reason} (at {where})"
+    else:
+        why = f"{cause.type} at {where}: {cause.reason}" if cause.reason else f"{cause.type} at {where}"
+    return dataclasses.replace(v, numeric_cause=cause, why=why)
