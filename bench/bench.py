@@ -3,13 +3,17 @@
     python bench/bench.py               # the whole bench (8 to 14 minutes on 2 cores, by the load)
     python bench/bench.py --quick       # small models, depths 8 and 16, 2 runs: a smoke test
     python bench/bench.py --runs 5 --out docs/performance.md
+    python bench/bench.py --only end-to-end --model DenseNet --runs 5   # that section of docs/performance.md alone
 
 Every measurement runs in a fresh process and is repeated; medians are reported.
 
 1. End to end: ``gradflow inspect FILE --format json`` against a plain TensorFlow
    script doing what any user would do to get the same gradients: import the
    model file, then one ``tf.function`` that runs the loss under a
-   ``GradientTape`` and calls ``tape.gradient`` (load + trace + autodiff).
+   ``GradientTape`` and calls ``tape.gradient`` (load + trace + autodiff);
+   and ``gradflow inspect FILE --static --format json``. The three are
+   interleaved, in an order rotating from round to round; the ratios are the
+   medians of the per-round ratios.
 2. gradflow's own analysis (``timings.analysis_s``) as a fraction of the
    autodiff it checks against (``timings.autodiff_s``).
 3. Scaling: synthetic deep MLPs and Transformer-encoder stacks (depth
@@ -286,6 +290,67 @@ and gradflow (networkx about 0.8 s of it), running the model file (Keras builds 
 load 5 to 9 s), tracing (7 to 14 s) and the analysis (1 to 2 s). The plain script pays the
 same import, load and trace, plus the gradient; the goal of 0.5x needs the trace and the
 imports cheaper still, or an idle machine to show it.
+
+### Third session: what gradflow pays that the plain script does not
+
+DenseNet121, static mode, stage by stage, each process timed from the inside, the code before
+and after this session one after the other (load average 4.2 to 4.7 on 2 cores). On this
+shared machine the wall seconds of a stage no one changed (the trace) doubled from one process
+to the next, so the CPU seconds of the whole process are the steadier measure; the full
+collections (`gc.callbacks`) are what was removed. A plain script run just after: import
+TensorFlow and Keras 6.57, run the model file 3.52, trace forward and gradient 7.12, run 7.86.
+
+| stage (static mode) | before (s) | after (s) | what changed |
+|---|---:|---:|---|
+| import gradflow (networkx, rich) | 0.81 | 0.63 | nothing |
+| import TensorFlow | 18.33, 1.99 of it full collections | 9.01, none | the cyclic collector is off while TensorFlow is imported, and what it built is then set aside (`gc.freeze`): 6 full collections walked TensorFlow's modules |
+| run the model file | 7.03, 0.55 of it a full collection | 3.84, none | the model set aside after the load; each variable's creating line by a frame walk instead of `traceback.extract_stack`, which read every frame's source line (0.8 s for 610 variables under cProfile) |
+| trace (forward only) | 10.65 | 5.18 | nothing: TensorFlow's own work, as in the plain script (the load's noise) |
+| analysis | 1.79 | 0.83 | nothing (already one pass each; decisive cuts only for blocked variables): the load's noise |
+| JSON report | 0.96, then a 0.67 s full collection | 0.40, no collection | `gradflow.jsontext` writes the same bytes as `json.dumps(indent=2)` without nested generators and encodes a repeated flat object (a library cut listed by hundreds of variables) once: 0.48 -> 0.19 s in-process on the 10.7 MB report; the full collection that unfreezing the trace after the analysis caused is gone; one encoding for `--json` and `--format json` together; no report dict for the baseline check when there is no `--baseline` |
+| whole process, wall | 40.69 | 20.10 | |
+| whole process, CPU | 10.58 | 8.48 | |
+
+The full mode pays the same, plus TensorFlow's autodiff through the traced function (the
+forward function with its intermediates, then the backward function), on every float variable
+the report lists. Other ways of taking the same gradients, in one process each (seconds from
+the end of the forward trace, load average 2 to 8):
+
+| how the gradients are taken | variables watched | wall (s) | CPU (s) |
+|---|---:|---:|---:|
+| gradflow: the traced concrete function called under a tape | all 606 float variables | 11.2, 12.4, 13.2, 13.5 | 11.1 to 14.6 |
+| the same | the 364 trainable ones | 9.9, 13.4, 16.4 | 9.9 to 15.0 |
+| the plain script's way: one `tf.function` tracing the forward again, `tape.gradient` inside | all 606 | 15.2, 16.2 (2.6 to 3.7 of it the forward trace again) | 15.1, 16.2 |
+| the same | the 364 trainable ones | 11.1 (2.6 of it the forward trace again) | 11.0 |
+| the concrete function called inside an outer `tf.function` | all 606 | 21.3, 23.8 | 15.8, 16.0 |
+
+None is clearly cheaper than what gradflow does: watching the non-trainable variables too
+(BatchNormalization's moving statistics) costs nothing measurable, and the plain script's one
+function is no cheaper once its second forward trace is counted. On the quieter run below the
+full mode still took about 6 s more than the plain script, about 1.3 s of it gradflow's own
+stages (its import, the analysis, the JSON) and the rest in the autodiff stage, whose timing
+varies by a factor of two between processes on this machine; where exactly it goes is not found.
+
+Before and after in one run (`examples/densenet.py`; each round: plain TensorFlow, the full
+and static modes of the code before this session and of this session's, each a fresh process,
+order rotating), twice:
+
+| run | load at the rounds' starts | | plain TF | full before | full after | static before | static after |
+|---|---|---|---:|---:|---:|---:|---:|
+| 1 | 3.2 to 3.7 | median (s) | 31.68 | 36.05 | 32.65 | 14.09 | 12.60 |
+| | | per-round ratios to plain | 1 | 0.90, 1.51, 0.86 | 0.84, 1.15, 1.03 | 0.32, 0.69, 0.45 | 0.38, 0.38, 0.40 |
+| 2 | 2.7 to 2.8 | median (s) | 17.96 | 27.00 | 24.33 | 11.15 | 11.09 |
+| | | per-round ratios to plain | 1 | 1.77, 1.26, 1.00 | 1.31, 1.45, 1.35 | 0.65, 0.63, 0.62 | 0.71, 0.47, 0.62 |
+
+The ratios depend on the load more than on this session's changes: the plain script spends
+most of its time in TensorFlow's multi-threaded execution, which gets both cores on a quiet
+machine (18 s) and much less on a busy one (32 s), while gradflow's extra stages (importing,
+building the model, tracing, the analysis) are single-threaded Python either way. On the
+quieter run the static mode stays at about 0.62x: the plain script's own import, model build
+and forward trace (about 4.5 + 2 + 3 s of its 18) are already about half of it, and the
+static mode pays all three; 0.5x there needs TensorFlow's import, Keras's model build or the
+trace itself to get cheaper than in the user's own script. The full mode's about 1.3x there
+is that plus the autodiff above.
 """
 
 
@@ -340,34 +405,54 @@ def machine() -> dict:
 
 
 def end_to_end(models, runs: int) -> list[dict]:
+    """Plain TensorFlow, the full mode and the static mode of each model, interleaved.
+
+    Each round runs the three once, each in a fresh process, in an order that
+    rotates from round to round (a load that drifts during the bench weighs on
+    all three alike); the table takes each one's median, and the ratios are
+    medians over the rounds of the ratios within one round.
+    """
     rows = []
     for label, path in models:
-        gf, plain, analysis, autodiff, trace, static = [], [], [], [], [], []
-        for _ in range(runs):
-            # The static mode (no autodiff, no numeric check), in the same run as its baselines.
-            t, out = _timed(_gradflow_cmd() + ["inspect", path, "--static", "--format", "json"])
-            assert json.loads(out)["mode"] == "static"
-            static.append(t)
-            t, out = _timed(_gradflow_cmd() + ["inspect", path, "--format", "json"])
-            timings = json.loads(out)["timings"]
-            gf.append(t)
-            analysis.append(timings["analysis_s"])
-            autodiff.append(timings["autodiff_s"])
-            trace.append(timings["trace_s"])
-            t, _ = _timed([sys.executable, "-c", PLAIN_TF, path])
-            plain.append(t)
+        gf, plain, analysis, autodiff, trace, static, load = [], [], [], [], [], [], []
+        full_ratios, static_ratios = [], []
+        for i in range(runs):
+            load.append(os.getloadavg()[0])
+            times = {}
+            for kind in _rotated(("plain", "full", "static"), i):
+                if kind == "plain":
+                    times[kind], _ = _timed([sys.executable, "-c", PLAIN_TF, path])
+                elif kind == "static":  # no autodiff, no numeric check
+                    times[kind], out = _timed(_gradflow_cmd() + ["inspect", path, "--static", "--format", "json"])
+                    assert json.loads(out)["mode"] == "static"
+                else:
+                    times[kind], out = _timed(_gradflow_cmd() + ["inspect", path, "--format", "json"])
+                    timings = json.loads(out)["timings"]
+                    analysis.append(timings["analysis_s"])
+                    autodiff.append(timings["autodiff_s"])
+                    trace.append(timings["trace_s"])
+            plain.append(times["plain"])
+            gf.append(times["full"])
+            static.append(times["static"])
+            full_ratios.append(times["full"] / times["plain"])
+            static_ratios.append(times["static"] / times["plain"])
         row = {"model": label, "file": path, "runs": runs,
                "gradflow_s": statistics.median(gf), "plain_tf_s": statistics.median(plain),
                "trace_s": statistics.median(trace), "analysis_s": statistics.median(analysis),
-               "autodiff_s": statistics.median(autodiff), "static_s": statistics.median(static)}
-        row["ratio"] = row["gradflow_s"] / row["plain_tf_s"]
-        row["static_ratio"] = row["static_s"] / row["plain_tf_s"]
+               "autodiff_s": statistics.median(autodiff), "static_s": statistics.median(static),
+               "ratio": statistics.median(full_ratios), "static_ratio": statistics.median(static_ratios),
+               "load": statistics.median(load), "samples": {"plain": plain, "full": gf, "static": static}}
         row["analysis_over_autodiff"] = row["analysis_s"] / row["autodiff_s"]
         print(f"  {label}: gradflow {row['gradflow_s']:.2f} s, plain TF {row['plain_tf_s']:.2f} s, "
               f"x{row['ratio']:.2f}; static {row['static_s']:.2f} s, x{row['static_ratio']:.2f}; "
-              f"analysis/autodiff {row['analysis_over_autodiff']:.2f}", file=sys.stderr)
+              f"analysis/autodiff {row['analysis_over_autodiff']:.2f}; load average {row['load']:.1f}",
+              file=sys.stderr)
         rows.append(row)
     return rows
+
+
+def _rotated(kinds: tuple, i: int) -> tuple:
+    return kinds[i % len(kinds):] + kinds[:i % len(kinds)]
 
 
 def fit_exponent(xs: list[float], ys: list[float]) -> float:
@@ -490,6 +575,55 @@ def _mib(value) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
+def end_to_end_markdown(e2e: list[dict]) -> list[str]:
+    """The "End to end" section (its lines), also rewritten alone by ``--only end-to-end``."""
+    out = ["## End to end: `gradflow inspect` against plain TensorFlow", "",
+           "The plain script imports the model file and runs one `tf.function` with the loss under a "
+           "`GradientTape` and `tape.gradient` over the watched variables: load + trace + autodiff, "
+           "what a user would run to get the gradients. `gradflow inspect FILE --format json` does that "
+           "and the graph analysis and the numeric check on top. `gradflow inspect FILE --static --format json` "
+           "(the static mode) skips TensorFlow's autodiff and the numeric check: the verdicts come from the "
+           "graph and TensorFlow's gradient registry. Goals: full mode at most 1.10x plain TensorFlow, "
+           "static mode at most 0.5x on DenseNet121.", "",
+           "The three run in the same bench run, interleaved: each round runs each once, in a fresh process, "
+           "in an order that rotates from round to round. The seconds are medians over the rounds; each "
+           "ratio is the median over the rounds of the ratio within a round, so that a load that changes "
+           "during the bench weighs on both sides of it. Load is the median 1-minute load average at the "
+           "start of the rounds (the machine has the cores listed above).", "",
+           "| model | runs | load | plain TF (s) | gradflow (s) | gradflow / plain | static (s) | static / plain | "
+           "trace (s) | autodiff (s) | analysis (s) | analysis / autodiff |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in e2e:
+        out.append(f"| {r['model']} | {r['runs']} | {r.get('load', float('nan')):.1f} | {r['plain_tf_s']:.2f} | "
+                   f"{r['gradflow_s']:.2f} | **{r['ratio']:.2f}x** | {r['static_s']:.2f} | "
+                   f"**{r['static_ratio']:.2f}x** | {r['trace_s']:.2f} | {r['autodiff_s']:.2f} | "
+                   f"{r['analysis_s']:.2f} | **{r['analysis_over_autodiff']:.2f}** |")
+    out += ["", "`trace`, `autodiff` and `analysis` are gradflow's own stage timings (`timings` in the JSON "
+            "report): autodiff is TensorFlow computing the gradients gradflow checks its verdicts against; "
+            "analysis is gradflow's graph work (building the analysis graph, path counting, cuts, "
+            "verdicts). Analysis / autodiff is gradflow's overhead as a fraction of the autodiff it explains."]
+    return out
+
+
+def replace_end_to_end(text: str, e2e: list[dict]) -> str:
+    """``text`` (docs/performance.md) with its "End to end" section replaced by ``e2e``'s."""
+    head = "## End to end:"
+    start = text.index(head)
+    end = text.index("\n## ", start + len(head)) + 1
+    return text[:start] + "\n".join(end_to_end_markdown(e2e)) + "\n\n" + text[end:]
+
+
+def replace_profiling(text: str) -> str:
+    """``text`` with its hand-written profiling history replaced by ``PROFILING`` (up to the next section)."""
+    head = "## Profiling: before and after"
+    if head not in text:
+        return text
+    start = text.index(head)
+    nxt = text.find("\n## ", start + len(head))
+    end = len(text) if nxt < 0 else nxt + 1
+    return text[:start] + PROFILING + ("\n" if nxt >= 0 else "") + text[end:]
+
+
 def markdown(m: dict, e2e: list[dict], series: list[dict], render: list[dict], st: dict, runs: int,
              elapsed: float) -> str:
     out = ["# Performance", "",
@@ -502,27 +636,8 @@ def markdown(m: dict, e2e: list[dict], series: list[dict], render: list[dict], s
            f"- Python {m['python']}, TensorFlow {m['tensorflow']} (CPU), Keras {m['keras']}, Graphviz {m['graphviz']}",
            f"- runs per measurement: {runs}; bench wall time: {elapsed / 60:.1f} min; load average (1 min) "
            f"{m['load_start']:.2f} at the start, {m['load_end']:.2f} at the end", "",
-           "## End to end: `gradflow inspect` against plain TensorFlow", "",
-           "The plain script imports the model file and runs one `tf.function` with the loss under a "
-           "`GradientTape` and `tape.gradient` over the watched variables: load + trace + autodiff, "
-           "what a user would run to get the gradients. `gradflow inspect FILE --format json` does that "
-           "and the graph analysis and the numeric check on top. `gradflow inspect FILE --static --format json` "
-           "(the static mode) skips TensorFlow's autodiff and the numeric check: the verdicts come from the "
-           "graph and TensorFlow's gradient registry. Goals: full mode at most 1.10x plain TensorFlow, "
-           "static mode at most 0.5x on DenseNet121. All three run in the same bench run, interleaved.", "",
-           "| model | runs | plain TF (s) | gradflow (s) | gradflow / plain | static (s) | static / plain | "
-           "trace (s) | autodiff (s) | analysis (s) | analysis / autodiff |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in e2e:
-        out.append(f"| {r['model']} | {r['runs']} | {r['plain_tf_s']:.2f} | {r['gradflow_s']:.2f} | "
-                   f"**{r['ratio']:.2f}x** | {r['static_s']:.2f} | **{r['static_ratio']:.2f}x** | "
-                   f"{r['trace_s']:.2f} | {r['autodiff_s']:.2f} | {r['analysis_s']:.2f} | "
-                   f"**{r['analysis_over_autodiff']:.2f}** |")
-    out += ["", "`trace`, `autodiff` and `analysis` are gradflow's own stage timings (`timings` in the JSON "
-            "report): autodiff is TensorFlow computing the gradients gradflow checks its verdicts against; "
-            "analysis is gradflow's graph work (building the analysis graph, path counting, cuts, "
-            "verdicts). Analysis / autodiff is gradflow's overhead as a fraction of the autodiff it explains.",
-            "", "## Scaling: deep MLP and Transformer stacks, time and peak memory against ops", "",
+           ] + end_to_end_markdown(e2e)
+    out += ["", "## Scaling: deep MLP and Transformer stacks, time and peak memory against ops", "",
             "Synthetic models at depths " + ", ".join(str(r["depth"]) for r in series[0]["rows"]) +
             "; ops = nodes of gradflow's analysis graph. Each depth runs in fresh processes "
             "(`gradflow.inspect_file` in-process, then the default picture, then an untimed second pass "
@@ -621,7 +736,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="small models, depths 8 and 16, 2 runs: a smoke test")
     parser.add_argument("--out", default=str(REPO / "docs" / "performance.md"), help="the Markdown file to write")
     parser.add_argument("--json", metavar="OUT", help="also write the raw numbers as JSON")
+    parser.add_argument("--only", choices=["end-to-end"],
+                        help="measure one part and rewrite only its section of --out (which must exist)")
+    parser.add_argument("--model", action="append", metavar="SUBSTRING",
+                        help="with --only end-to-end: the models whose label contains SUBSTRING (repeatable)")
     args = parser.parse_args(argv)
+    if args.only == "end-to-end":
+        models = [m for m in MODELS if not args.model or any(k.lower() in m[0].lower() for k in args.model)]
+        e2e = end_to_end(models, args.runs)
+        out = Path(args.out)
+        out.write_text(replace_profiling(replace_end_to_end(out.read_text(), e2e)))
+        print("\n".join(end_to_end_markdown(e2e)))
+        if args.json:
+            Path(args.json).write_text(json.dumps({"end_to_end": e2e}, indent=2) + "\n")
+        return 0
     runs = 2 if args.quick else args.runs
     models = MODELS[:1] if args.quick else MODELS
     depths = DEPTHS[:2] if args.quick else DEPTHS

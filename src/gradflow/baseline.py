@@ -171,6 +171,8 @@ def cli_apply(args: Any, report: Any, baseline: dict | None) -> tuple[int, dict[
     """
     from rich.console import Console
 
+    if baseline is None and not args.update_baseline:
+        return 0, {}
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     current = report.to_dict()
     if args.update_baseline:

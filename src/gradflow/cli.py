@@ -324,14 +324,15 @@ def _inspect(args: argparse.Namespace) -> int:
                                    timeout=args.render_timeout)
             write_outputs(report, requests, options)
             written += [path for path, _ in requests]
+    json_text = report.to_json() + "\n" if args.json_out or args.format == "json" else None
     if args.json_out:
-        write_atomic(args.json_out, report.to_json() + "\n")
+        write_atomic(args.json_out, json_text)
         written.append(args.json_out)
     if line.active:
         for path in written:
             Console(stderr=True, highlight=False, soft_wrap=True).print(f"wrote {path}", markup=False)
     if args.format == "json":
-        sys.stdout.write(report.to_json() + "\n")
+        sys.stdout.write(json_text)
     else:
         from .render.terminal import report_renderable
 
@@ -483,6 +484,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     import threading
 
     threads_before = set(threading.enumerate())
+    if args.command in ("inspect", "diff") and _is_main_program():  # ends by _skip_teardown
+        from .api import one_shot_process
+
+        one_shot_process()
     previous_handler = _terminate_on_sigterm()
     try:
         code = _run(args)

@@ -124,7 +124,11 @@ class Report:
     def to_json(self, *, indent: int | None = 2) -> str:
         import json
 
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+        if indent is None:
+            return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+        from .jsontext import dumps
+
+        return dumps(self.to_dict(), indent=indent)  # the same bytes as json.dumps, faster
 
     def to_dot(self, **options: Any) -> Any:
         """The gradient-flow graph as a ``graphviz.Digraph`` (see :func:`gradflow.render.dot.to_dot`)."""

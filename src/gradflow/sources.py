@@ -314,6 +314,21 @@ def innermost_user_frame(frames: Iterable, origin_of: Callable | None = None) ->
     return found
 
 
+def caller_frames(skip: int = 1) -> list[tuple[str, int]]:
+    """``(filename, lineno)`` of the calling stack, outermost first, less the ``skip`` innermost frames.
+
+    What ``traceback.extract_stack()`` gives, without reading each frame's
+    source line: for :func:`innermost_user_frame` on every variable a model creates.
+    """
+    frame = sys._getframe(skip)
+    frames = []
+    while frame is not None:
+        frames.append((frame.f_code.co_filename, frame.f_lineno))
+        frame = frame.f_back
+    frames.reverse()
+    return frames
+
+
 @functools.lru_cache(maxsize=4096)
 def is_gradflow_file(filename: str) -> bool:
     return os.path.realpath(filename).startswith(_gradflow_dir())

@@ -82,15 +82,13 @@ def forget_autograph_conversions() -> None:
 @contextlib.contextmanager
 def record_variable_creation(created: dict) -> Iterator[None]:
     """Remember the user's line that creates each variable (eager and tf.function alike)."""
-    import traceback
-
     import tensorflow as tf
 
-    from ..sources import innermost_user_frame
+    from ..sources import caller_frames, innermost_user_frame
 
     def creator(next_creator: Any, **kwargs: Any) -> Any:
         var = next_creator(**kwargs)
-        frame = innermost_user_frame(traceback.extract_stack()[:-1])  # less this frame
+        frame = innermost_user_frame(caller_frames(2))  # less this frame
         if frame is not None:
             created.setdefault(id(var), frame)
         return var
