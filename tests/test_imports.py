@@ -2,7 +2,7 @@
 
 docs/architecture.md: imports go one way, so there is no import cycle, not even
 through an import inside a function, apart from the lazy facades of ``Report``
-and ``TrainReport`` into ``render/``; and no private name (``_x``) is imported
+and ``TrainReport`` (and ``Diff``) into ``render/``; and no private name (``_x``) is imported
 from another module.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "gradflow"
 
-# The lazy facades: Report and TrainReport render themselves through render/ (inside their methods).
+# The lazy facades: Report, TrainReport and Diff render themselves through render/ (inside their methods).
 FACADES = ("gradflow.report", "gradflow.training.result", "gradflow.diff")
 
 
