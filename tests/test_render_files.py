@@ -315,4 +315,6 @@ class TestDenseNet:
 
         text = render_text(densenet, width=120)
         assert len(text.splitlines()) <= 25
-        assert "✗" not in text and "trainable variables learn" in text.splitlines()[3]
+        lines = text.splitlines()
+        assert lines[2].startswith("loss: ")  # header, inputs, the loss value, then the verdict
+        assert "✗" not in text and "trainable variables learn" in lines[4]

@@ -586,9 +586,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.command == "docs":
             return _docs(args)
         if args.command == "run":
-            from .runner import cli_run
-
-            return cli_run(args)
+            return _run_script(args)
         with exit_guard(f"the model file {getattr(args, 'file', '')}"):
             return _run_model_command(args)
     except UserError as exc:
@@ -667,6 +665,66 @@ def _diff(args: argparse.Namespace) -> int:
         Console(stderr=True, highlight=False, soft_wrap=True).print(f"--fail-on matched: {visible(names)}", markup=False)
         return 1
     return 0
+
+
+def _run_script(args: argparse.Namespace) -> int:
+    """``gradflow run``: run the script, print each gradient site's report as it is made, write the files."""
+    from rich.console import Console
+
+    from .runner import ScriptError, run_script
+    from .watching import site_renderable
+    from .writing import write_atomic
+
+    if args.steps is not None and args.steps < 1:
+        raise UsageError(f"--steps must be at least 1 (got {args.steps})")
+    text = args.format == "text"
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=120)
+
+    def show(item: "Any") -> None:
+        if text:
+            console.print(site_renderable(item))
+
+    script_args = list(args.script_args)
+    if script_args[:1] == ["--"]:
+        script_args = script_args[1:]
+    try:
+        result = run_script(args.script, script_args, steps=args.steps, stop=not args.no_stop,
+                            timeout=args.timeout, on_report=show, stdout_to_stderr=not text)
+    except ScriptError as exc:
+        partial = getattr(exc, "result", None)
+        if partial is not None and partial.sites:
+            _write_run_outputs(partial, args, text=False, write_atomic=write_atomic)
+        raise
+    _write_run_outputs(result, args, text=text, write_atomic=write_atomic)
+    for error in result.errors:
+        Console(stderr=True, highlight=False, soft_wrap=True).print(
+            f"gradflow could not analyse {error}", markup=False)
+    if args.fail_on:
+        hits = [f"{item.site.file}:{item.site.line} {v.name} ({v.status.value})"
+                for item in result.sites for v in item.report.variables
+                if v.trainable and v.status.value in args.fail_on]
+        if hits:
+            Console(stderr=True, highlight=False, soft_wrap=True).print(
+                "--fail-on matched: " + ", ".join(hits), markup=False)
+            return 1
+    return 0
+
+
+def _write_run_outputs(result: "Any", args: argparse.Namespace, *, text: bool, write_atomic: "Any") -> None:
+    import json
+
+    from .render.files import run_html
+    from .runner import RUN_SCHEMA, run_to_dict
+
+    data = json.dumps(run_to_dict(result), indent=2, ensure_ascii=False)
+    if args.json_out:
+        write_atomic(args.json_out, data + "\n")
+    if args.html_out:
+        write_atomic(args.html_out, run_html(result.script, result.sites, RUN_SCHEMA))
+    if args.format == "json":
+        sys.stdout.write(data + "\n")
 
 
 def _train(args: argparse.Namespace) -> int:

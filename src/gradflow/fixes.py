@@ -177,7 +177,7 @@ def library_wording(call: str | None, origin: str, kind: str, op_type: str, reas
             return ("a sample of a discrete distribution has no gradient",
                     f"use {use} or a score-function estimator (REINFORCE: tfp.vi / log_prob times a stop_gradient'ed reward)")
         return (f"this {dist} sample is not reparameterized: it has no gradient",
-                f"use a reparameterized distribution or a score-function estimator")
+                "use a reparameterized distribution or a score-function estimator")
     what = call or "a library call"
     if kind == "stop_gradient" or op_type == "StopGradient":
         return (f"{what} stops the gradient inside {package} (StopGradient)",

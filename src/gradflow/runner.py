@@ -9,7 +9,6 @@ the start of the first step after which every site seen has been analysed.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import runpy
 import sys
@@ -21,7 +20,7 @@ from .errors import UserError
 from .intercept import Interceptor, SiteReport, StopScript
 from .tfquiet import import_tensorflow
 
-__all__ = ["RunResult", "run_script", "ScriptError", "run_to_dict", "run_html", "cli_run"]
+__all__ = ["RunResult", "run_script", "ScriptError", "run_to_dict", "RUN_SCHEMA"]
 
 RUN_SCHEMA = "gradflow.run/1"
 DEFAULT_TIMEOUT = 600.0
@@ -167,106 +166,3 @@ def run_script(script: str, args: list[str] | tuple = (), *, steps: int | None =
                           "Check its arguments (gradflow run SCRIPT.py ARGS...).")
     raise ScriptError(f"{script} ended (exit code 0) without computing any gradient: no tape.gradient, "
                       "tf.gradients, model.fit or optimizer.minimize ran. Pass the arguments that make it train.")
-
-
-# ---------------------------------------------------------------------------
-# outputs
-
-
-def site_renderable(item: SiteReport) -> Any:
-    from .watching import site_renderable as _site
-
-    return _site(item)
-
-
-def run_html(result: RunResult) -> str:
-    """One self-contained page with every site's report."""
-    from . import __version__
-    from .render import html as H
-
-    sections = []
-    for n, item in enumerate(result.sites, 1):
-        graph = ""
-        if item.report.flow is not None:
-            try:
-                from .render.files import GraphOptions, svg_and_drawing
-
-                drawing, svg = svg_and_drawing(item.report, GraphOptions())
-                graph = H._graph_section(svg, drawing, controls=False)
-            except Exception:  # noqa: BLE001 - no Graphviz, or too slow: the tables still show
-                graph = ""
-        sections.append("\n".join([
-            f'<section class="gf-site" id="site-{n}"><h2>{H.esc(item.site.heading())}</h2>',
-            H._header(item.report, heading="h3"),
-            H._variable_table(item.report, {}),
-            "<h3>StopGradient inventory</h3>", H._stop_gradients(item.report),
-            graph, "</section>",
-        ]))
-    body = "\n".join(['<main id="gf-report" class="gf-report">',
-                      f"<header><h1>gradflow run <span class=\"gf-light\">· {H.esc(result.script)}</span></h1>",
-                      f'<p class="gf-meta">{len(result.sites)} gradient site(s)</p></header>',
-                      *sections,
-                      f"<footer>gradflow {H.esc(__version__)} · {RUN_SCHEMA}</footer>", "</main>"])
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<meta http-equiv=\"Content-Security-Policy\" content=\"{H.esc(H.CSP)}\">\n"
-            f"<title>gradflow run: {H.esc(result.script)}</title>\n<style>{H.CSS}</style>\n</head>\n"
-            f"<body>\n{body}\n</body>\n</html>\n")
-
-
-def _fail_hits(result: RunResult, statuses: tuple[str, ...]) -> list[str]:
-    return [f"{item.site.file}:{item.site.line} {v.name} ({v.status.value})"
-            for item in result.sites for v in item.report.variables
-            if v.trainable and v.status.value in statuses]
-
-
-def cli_run(args: Any) -> int:
-    """``gradflow run``: the command line."""
-    from rich.console import Console
-
-    from .outputs import write_atomic
-
-    if args.steps is not None and args.steps < 1:
-        from .errors import UsageError
-
-        raise UsageError(f"--steps must be at least 1 (got {args.steps})")
-    text = args.format == "text"
-    console = Console(highlight=False)
-    if not console.is_terminal:
-        console = Console(highlight=False, width=120)
-
-    def show(item: SiteReport) -> None:
-        if text:
-            console.print(site_renderable(item))
-
-    script_args = list(args.script_args)
-    if script_args[:1] == ["--"]:
-        script_args = script_args[1:]
-    try:
-        result = run_script(args.script, script_args, steps=args.steps, stop=not args.no_stop,
-                            timeout=args.timeout, on_report=show, stdout_to_stderr=not text)
-    except ScriptError as exc:
-        partial = getattr(exc, "result", None)
-        if partial is not None and partial.sites:
-            _write_outputs(partial, args, text=False, write_atomic=write_atomic)
-        raise
-    _write_outputs(result, args, text=text, write_atomic=write_atomic)
-    for error in result.errors:
-        Console(stderr=True, highlight=False, soft_wrap=True).print(
-            f"gradflow could not analyse {error}", markup=False)
-    if args.fail_on:
-        hits = _fail_hits(result, args.fail_on)
-        if hits:
-            Console(stderr=True, highlight=False, soft_wrap=True).print(
-                "--fail-on matched: " + ", ".join(hits), markup=False)
-            return 1
-    return 0
-
-
-def _write_outputs(result: RunResult, args: Any, *, text: bool, write_atomic: Any) -> None:
-    data = json.dumps(run_to_dict(result), indent=2, ensure_ascii=False)
-    if args.json_out:
-        write_atomic(args.json_out, data + "\n")
-    if args.html_out:
-        write_atomic(args.html_out, run_html(result))
-    if args.format == "json":
-        sys.stdout.write(data + "\n")

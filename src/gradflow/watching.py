@@ -35,7 +35,9 @@ def site_renderable(item: SiteReport) -> Any:
 
     from .render.terminal import report_renderable
 
-    return Group(Text(item.site.heading(), style="bold"), report_renderable(item.report))
+    from .render.text import visible
+
+    return Group(Text(visible(item.site.heading()), style="bold"), report_renderable(item.report))
 
 
 def show_site(item: SiteReport) -> None:
@@ -43,7 +45,9 @@ def show_site(item: SiteReport) -> None:
     if _in_notebook():
         from IPython.display import HTML, display  # type: ignore[import-not-found]
 
-        display(HTML(f"<h3>{item.site.heading()}</h3>" + item.report._repr_html_()))
+        from .render.text import html_text
+
+        display(HTML(f"<h3>{html_text(item.site.heading())}</h3>" + item.report._repr_html_()))
         return
     from rich.console import Console
 

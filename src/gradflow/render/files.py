@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any, Sequence
 from ..errors import RenderError
 from ..writing import format_of, write_atomic
 from .dot import MAX_NODES, Drawing, build_drawing
-from .html import html_document, notebook_document
+from .html import html_document, notebook_document, run_page
 
 if TYPE_CHECKING:
     from ..report import Report
 
-__all__ = ["GraphOptions", "write_outputs", "render_svg", "render_path", "to_html", "notebook_html", "run_dot",
+__all__ = ["GraphOptions", "write_outputs", "render_svg", "render_path", "to_html", "notebook_html", "run_html", "run_dot",
            "install_hint", "FORMATS", "GRAPH_FORMATS"]
 
 FORMATS = ("svg", "png", "pdf", "dot", "html")
@@ -375,6 +375,21 @@ def to_html(report: "Report", *, options: GraphOptions | None = None) -> str:
     options = options or GraphOptions()
     drawing, svg = svg_and_drawing(report, options)
     return html_document(report, svg=svg, drawing=drawing, options=options)
+
+
+def run_html(script: str, sites: "Sequence[Any]", schema: str) -> str:
+    """``gradflow run --html``: every gradient site's report on one page, each with its graph
+    (without one where Graphviz is missing or too slow: the tables still show)."""
+    graphs = []
+    for item in sites:
+        graph = None
+        if item.report.flow is not None:
+            try:
+                graph = svg_and_drawing(item.report, GraphOptions())
+            except Exception:  # noqa: BLE001 - no Graphviz, or too slow
+                graph = None
+        graphs.append(graph)
+    return run_page(script, sites, schema, graphs)
 
 
 def notebook_html(report: "Report") -> str:

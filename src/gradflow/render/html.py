@@ -21,7 +21,7 @@ import base64
 import hashlib
 import html
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 from ..schema import NO_NUMERIC_CHECK, SCHEMA, Status, shape_text
 from ..version import __version__
@@ -31,11 +31,10 @@ from .theme import STATUS_FONT_COLOURS, STATUS_ORDER, STATUS_STYLES, style_of
 
 if TYPE_CHECKING:
     from ..report import Report
-    from ..schema import VariableReport
     from .dot import Drawing
     from .files import GraphOptions
 
-__all__ = ["html_document", "notebook_document", "CSP", "CSS", "csp_hash"]
+__all__ = ["html_document", "notebook_document", "run_page", "CSP", "CSS", "csp_hash"]
 
 # Shown in the table in this order (the terminal's order: best first).
 _TABLE_ORDER = STATUS_ORDER[::-1]
@@ -394,3 +393,32 @@ def notebook_document(report: "Report", *, svg: str | None, drawing: "Drawing | 
         "<details><summary>gradient-flow graph</summary>", graph, "</details>",
         "</div>",
     ])
+
+
+def run_page(script: str, sites: "Sequence[Any]", schema: str, graphs: "Sequence[tuple[Any, str] | None]") -> str:
+    """``gradflow run --html``: one self-contained page with every gradient site's report.
+
+    Args:
+        script: the script's path, as the user gave it.
+        sites: the :class:`~gradflow.intercept.SiteReport` of each site, in the order they were met.
+        schema: the run JSON's schema name, for the footer.
+        graphs: per site, its drawing and SVG (:func:`gradflow.render.files.svg_and_drawing`), or None.
+    """
+    sections = []
+    for n, (item, graph) in enumerate(zip(sites, graphs), 1):
+        sections.append("\n".join([
+            f'<section class="gf-site" id="site-{n}"><h2>{esc(item.site.heading())}</h2>',
+            _header(item.report, heading="h3"),
+            _variable_table(item.report, {}),
+            "<h3>StopGradient inventory</h3>", _stop_gradients(item.report),
+            _graph_section(graph[1], graph[0], controls=False) if graph is not None else "", "</section>",
+        ]))
+    body = "\n".join(['<main id="gf-report" class="gf-report">',
+                      f"<header><h1>gradflow run <span class=\"gf-light\">· {esc(script)}</span></h1>",
+                      f'<p class="gf-meta">{len(sites)} gradient site(s)</p></header>',
+                      *sections,
+                      f"<footer>gradflow {esc(__version__)} · {schema}</footer>", "</main>"])
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f"<meta http-equiv=\"Content-Security-Policy\" content=\"{esc(CSP)}\">\n"
+            f"<title>gradflow run: {esc(script)}</title>\n<style>{CSS}</style>\n</head>\n"
+            f"<body>\n{body}\n</body>\n</html>\n")
