@@ -72,10 +72,11 @@ CORPUS = [
     pytest.param("tf1_session.py", ("{data}",), 1, id="tf1-session"),
     # published shapes: absl app.run + tf.data + a keras.Model subclass's train_step; Keras 2 (tf_keras)
     # with argparse and sys.exit(main()); an eager loop in main() under if __name__ == "__main__"
-    pytest.param("absl_subclass.py", ("--data={data}", "--epochs=3"), 1, id="absl-subclass-tf-data"),
+    pytest.param("absl_subclass.py", ("--data={data}", "--epochs=3"), 1, id="absl-subclass-tf-data",
+                 marks=pytest.mark.slow),
     pytest.param("tf_keras_fit.py", ("--data", "{data}"), 1, id="tf-keras-sys-exit-main"),
     pytest.param("eager_cuts.py", (), 1, id="eager-main"),
-    pytest.param("tf_keras_minimize.py", ("{data}",), 1, id="tf-keras-minimize"),
+    pytest.param("tf_keras_minimize.py", ("{data}",), 1, id="tf-keras-minimize", marks=pytest.mark.slow),
     pytest.param("dcgan.py", ("--data", "{data}", "--epochs", "1"), 2, id="dcgan", marks=pytest.mark.slow),
     pytest.param("vae.py", ("{data}",), 1, id="vae", marks=pytest.mark.slow),
     pytest.param("vqvae.py", ("{data}",), 1, id="vqvae", marks=pytest.mark.slow),
@@ -232,7 +233,7 @@ def test_watch_and_keras_callback():
     assert callback.flags == [] or all(f.kind == "vanishing" for f in callback.flags)
 
 
-@pytest.mark.parametrize("mode", [(), ("--eager",)], ids=["traced", "eager"])
+@pytest.mark.parametrize("mode", [pytest.param((), marks=pytest.mark.slow), ("--eager",)], ids=["traced", "eager"])
 def test_strategy_run_site(tmp_path, data, mode):
     # strategy.run over two logical CPUs: one site for both replicas, TensorFlow's verdicts, the user's cut;
     # the step inside a tf.function, or run eagerly (each replica's tape recorded on its own thread)
@@ -296,6 +297,7 @@ def test_steps_analyses_the_first_n_sites_then_stops(tmp_path):
     assert "step 1" not in one.stderr  # stopped at the next step
 
 
+@pytest.mark.slow
 def test_keras_callback_under_mirrored_strategy():
     proc = subprocess.run([sys.executable, os.path.join(SCRIPTS, "fit_callback_mirrored.py")],
                           capture_output=True, text=True, env=_env(), timeout=600)

@@ -179,6 +179,7 @@ def test_tfp_categorical_sample_names_the_users_sample_call():
     assert "RelaxedOneHotCategorical" in first["fix"]
 
 
+@pytest.mark.slow
 def test_sonnet_lstm_truncated_bptt_is_partial_blocking_by_the_users_cut():
     rel, variables, report = run("sonnet_lstm_tbptt")
     lstm = [v for n, v in variables.items() if n.startswith("lstm/")]
