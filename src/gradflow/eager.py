@@ -401,19 +401,14 @@ def eager_report(site: Any, target: Any, sources: list, names: list, results: li
     from .loading import Target
     from .report import Report
     from .sources import Origin, called_api, op_origin
-    from .tracing import Trace, VariableRef, as_tf_variable
+    from .tracing import Trace, VariableRef
     from .verdict import stop_gradient_reports, variable_reports, with_numeric_cause
 
     t0 = time.perf_counter()
     rb = _Rebuild(records, recorder.reads, recorder.external)
     variables = []
     for src, name in zip(sources, names):
-        var = src
-        if _is_variable(src) or hasattr(src, "path"):
-            try:
-                var = as_tf_variable(src)
-            except Exception:  # noqa: BLE001
-                var = src
+        var = _source_variable(src)
         variables.append(var)
         if _is_variable(var):
             rb.handles[tid(var.handle)] = (name, var)
@@ -593,7 +588,6 @@ def walk_report(site: Any, target: Any, sources: list, names: list, results: lis
     from .fixes import fix_for
     from .report import Report
     from .schema import StopGradientReport
-    from .tracing import as_tf_variable
 
     t0 = time.perf_counter()
     produced: dict[Any, int] = {}
@@ -619,12 +613,7 @@ def walk_report(site: Any, target: Any, sources: list, names: list, results: lis
     variables = []
     stops_shield: dict[int, list[str]] = {}
     for src, name, grad in zip(sources, names, results):
-        var = src
-        if _is_variable(src) or hasattr(src, "path"):
-            try:
-                var = as_tf_variable(src)
-            except Exception:  # noqa: BLE001
-                var = src
+        var = _source_variable(src)
         start_id = tid(var.handle) if _is_variable(var) else tid(src)
         seen, frontier, reaches = set(), [], False
         starts = {start_id} | set(recorder.reads.get(start_id, ()))
@@ -691,3 +680,15 @@ def walk_report(site: Any, target: Any, sources: list, names: list, results: lis
     return Report(source=site.file, target=site.heading(), kind="eager", inputs="the script's own batch",
                   variables=tuple(variables), stop_gradients=tuple(stops), notes=tuple(notes), numeric=True,
                   timings=timings, flow=None)
+
+
+def _source_variable(src: Any) -> Any:
+    """A gradient source as the tf.Variable behind it (a Keras variable's), else the source itself."""
+    from .tracing import as_tf_variable
+
+    if _is_variable(src) or hasattr(src, "path"):
+        try:
+            return as_tf_variable(src)
+        except Exception:  # noqa: BLE001 - not convertible: the source stands for itself
+            return src
+    return src
