@@ -36,8 +36,9 @@ def _status_list(text: str) -> tuple[str, ...]:
     return items
 
 
-def _positive_int(flag: str, *, minimum: int = 1):
-    """An argparse type: a whole number >= ``minimum``; the error names the flag, the value and the range."""
+def _positive_int(*, minimum: int = 1):
+    """An argparse type: a whole number >= ``minimum``; the error names the value and the range
+    (argparse puts the flag in front)."""
 
     def parse(text: str) -> int:
         try:
@@ -51,8 +52,8 @@ def _positive_int(flag: str, *, minimum: int = 1):
     return parse
 
 
-def _positive_seconds(flag: str):
-    """An argparse type: a finite number of seconds > 0."""
+def _positive_number(wanted: str):
+    """An argparse type: a finite number > 0; the error says what is ``wanted`` (argparse names the flag)."""
     import math
 
     def parse(text: str) -> float:
@@ -61,27 +62,13 @@ def _positive_seconds(flag: str):
         except ValueError:
             value = math.nan
         if not (math.isfinite(value) and value > 0):
-            raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds greater than 0 "
-                                             "(e.g. 60)")
+            raise argparse.ArgumentTypeError(f"{text!r}: give {wanted}")
         return value
 
     return parse
 
 
-def _positive_float(flag: str):
-    """An argparse type: a finite number > 0."""
-    import math
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not (math.isfinite(value) and value > 0):
-            raise argparse.ArgumentTypeError(f"{text!r}: give a number greater than 0 (e.g. 0.01)")
-        return value
-
-    return parse
+_SECONDS = _positive_number("a number of seconds greater than 0 (e.g. 60)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -153,10 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_model_file_arguments(t, "the model file", "the attribute to train (as for inspect)",
                               "the attribute holding example inputs (as for inspect)")
-    t.add_argument("--steps", type=_positive_int("--steps"), default=100, metavar="N", help="optimizer steps (default: 100)")
+    t.add_argument("--steps", type=_positive_int(), default=100, metavar="N", help="optimizer steps (default: 100)")
     t.add_argument("--optimizer", choices=("sgd", "adam", "rmsprop"), default=None,
                    help="the optimizer (default: sgd, or a compiled model's own)")
-    t.add_argument("--lr", type=_positive_float("--lr"), default=None, help="learning rate (default: 0.1, or a compiled model's own)")
+    t.add_argument("--lr", type=_positive_number("a number greater than 0 (e.g. 0.01)"), default=None, help="learning rate (default: 0.1, or a compiled model's own)")
     t.add_argument("--plot", metavar="OUT", help="plot trajectories, gradient norms and loss to OUT (.svg, .png, .pdf)")
     t.add_argument("--plot-layers", metavar="OUT", help="Keras models: mean/max |gradient| per layer at the first and last step")
     t.add_argument("--format", choices=("text", "json"), default="text", help="stdout format (default: text)")
@@ -189,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--fail-on", metavar="KIND[,KIND]", default="regression",
                    help="exit 1 when a change of these kinds is found: regression, improvement, cut-added, "
                         "cut-removed, added, removed, or none (default: regression)")
-    f.add_argument("--render-timeout", type=_positive_seconds("--render-timeout"), default=60.0, metavar="SECONDS",
+    f.add_argument("--render-timeout", type=_SECONDS, default=60.0, metavar="SECONDS",
                    help="stop Graphviz layout after this long (default: 60)")
     f.add_argument("--debug", action="store_true", help="show gradflow's own traceback on errors")
 
@@ -205,10 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("script", metavar="SCRIPT.py", help="the training script, run as __main__")
     r.add_argument("script_args", metavar="ARGS", nargs=argparse.REMAINDER, help="the script's own arguments")
-    r.add_argument("--steps", type=_positive_int("--steps"), default=None, metavar="N",
+    r.add_argument("--steps", type=_positive_int(), default=None, metavar="N",
                    help="analyse the first N gradient sites, then stop (default: every site of the first step)")
     r.add_argument("--no-stop", action="store_true", help="let the script run to its end")
-    r.add_argument("--timeout", type=_positive_seconds("--timeout"), default=600.0, metavar="SECONDS",
+    r.add_argument("--timeout", type=_SECONDS, default=600.0, metavar="SECONDS",
                    help="give up when no gradient is computed within SECONDS (default: 600)")
     r.add_argument("--format", choices=("text", "json"), default="text",
                    help="stdout format (default: text; json prints one gradflow.run/1 object, the script's "
@@ -225,9 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("paths", nargs="*", metavar="PATH", help="model files, folders (searched recursively) or globs")
     d.add_argument("-o", "--output", metavar="SITE", required=True, help="the folder to write the site into")
     d.add_argument("--format", choices=("html", "markdown"), default="html", help="page format (default: html)")
-    d.add_argument("-j", "--jobs", type=_positive_int("-j/--jobs"), default=None, metavar="N",
+    d.add_argument("-j", "--jobs", type=_positive_int(), default=None, metavar="N",
                    help="worker processes (default: CPU count)")
-    d.add_argument("--timeout", type=_positive_seconds("--timeout"), default=None, metavar="SECONDS",
+    d.add_argument("--timeout", type=_SECONDS, default=None, metavar="SECONDS",
                    help="stop a model that takes longer than this; its page says it timed out (default: 600)")
     d.add_argument("--shard", metavar="K/N", default=None,
                    help="build only part K of N (for a CI matrix): its pages and a part file, no index")
@@ -268,11 +255,11 @@ def _add_graph_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--html", metavar="OUT", help="write a self-contained HTML report (table + graph)")
     g.add_argument("--view", choices=("flow", "full"), default="flow",
                    help="flow: only variable-to-loss paths, trivial ops contracted (default); full: every op")
-    g.add_argument("--collapse", type=_positive_int("--collapse", minimum=0), metavar="DEPTH", default=None,
+    g.add_argument("--collapse", type=_positive_int(minimum=0), metavar="DEPTH", default=None,
                    help="collapse name scopes deeper than DEPTH into single nodes (default: automatic)")
     g.add_argument("--focus", metavar="NAME",
                    help="draw only the paths from one variable (or scope) to the loss, fully expanded")
-    g.add_argument("--render-timeout", type=_positive_seconds("--render-timeout"), default=60.0, metavar="SECONDS",
+    g.add_argument("--render-timeout", type=_SECONDS, default=60.0, metavar="SECONDS",
                    help="stop Graphviz layout after this long (default: 60)")
 
 
@@ -675,9 +662,7 @@ def _run_script(args: argparse.Namespace) -> int:
     from .watching import site_renderable
     from .writing import write_atomic
 
-    if args.steps is not None and args.steps < 1:
-        raise UsageError(f"--steps must be at least 1 (got {args.steps})")
-    text = args.format == "text"
+    text = args.format == "text"  # --steps is at least 1 by its argparse type
     console = Console(highlight=False)
     if not console.is_terminal:
         console = Console(highlight=False, width=120)
