@@ -32,6 +32,24 @@ def run_cli():
 
 
 @pytest.fixture
+def run_main(capsys, monkeypatch):
+    """``gradflow.cli.main(args)`` in this process, from the repository root; returns (exit code, stdout, stderr)."""
+    from gradflow.cli import main
+
+    monkeypatch.chdir(ROOT)
+
+    def run(*args: str):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse errors
+            code = exc.code
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
 def inspect_json(run_cli):
     """``gradflow inspect FILE --format json``, parsed; asserts exit 0 and pure JSON on stdout."""
 

@@ -11,25 +11,9 @@ import pathlib
 import pytest
 
 from conftest import EXAMPLES, ROOT
-from gradflow.cli import main
 from gradflow.errors import ArgumentError, GradflowError, RenderError, UsageError, UserError
 
 MODEL = str(EXAMPLES / "int_cast.py")
-
-
-@pytest.fixture
-def run_main(capsys, monkeypatch):
-    monkeypatch.chdir(ROOT)
-
-    def run(*args: str):
-        try:
-            code = main(list(args))
-        except SystemExit as exc:  # argparse errors
-            code = exc.code
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 # (arguments, a fragment the message must contain)

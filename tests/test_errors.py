@@ -10,25 +10,6 @@ import textwrap
 
 import pytest
 
-from conftest import ROOT
-from gradflow.cli import main
-
-
-@pytest.fixture
-def run_main(capsys, monkeypatch):
-    """``main(args)`` from the repository root; returns (exit code, stdout, stderr)."""
-    monkeypatch.chdir(ROOT)
-
-    def run(*args: str):
-        try:
-            code = main(list(args))
-        except SystemExit as exc:  # argparse errors
-            code = exc.code
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
 BAD_FILES = {
     "raises.py": ("import tensorflow as tf\ndef helper():\n    raise RuntimeError('boom in user code')\nhelper()\n",
                   ["ModelImportError", "boom in user code", "raises.py\", line 3, in helper"]),
