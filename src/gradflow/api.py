@@ -267,7 +267,7 @@ def run_target(target: Target, *, strict: bool = False, timings: dict | None = N
     already made it (``gradflow train``); it must not have been differentiated yet.
     ``static``: skip the autodiff stage (see :func:`inspect_file`).
     """
-    from .autodiff import AutodiffResult, compute_gradients
+    from .autodiff import AutodiffResult, compute_gradients, optimized_for_one_run
     from .cuts import annotate_cuts
     from .flowgraph import build_flowgraph
     from .tracing import trace
@@ -284,7 +284,7 @@ def run_target(target: Target, *, strict: bool = False, timings: dict | None = N
                 _forget_locations(flow)
         stage(progress, f"traced {flow.G.number_of_nodes()} ops; " + (
             "static mode: no autodiff" if static else f"TensorFlow autodiff over {len(tr.variables)} variables"))
-        with timed(timings, "autodiff_s"):
+        with timed(timings, "autodiff_s"), optimized_for_one_run():
             if static:  # no gradient: decide() takes the graph's prediction for every variable
                 grads = AutodiffResult({}, numeric=False)
             else:
@@ -295,7 +295,7 @@ def run_target(target: Target, *, strict: bool = False, timings: dict | None = N
             annotate_cuts(flow, ops)
             variables, mismatches = variable_reports(tr.variables, flow, grads)
             stop_gradients = stop_gradient_reports(flow)
-        with timed(timings, "autodiff_s"):  # TensorFlow evaluates, on the example inputs
+        with timed(timings, "autodiff_s"), optimized_for_one_run():  # TensorFlow evaluates, on the example inputs
             from .numeric import loss_value, numeric_causes
 
             loss = loss_value(tr, flow, grads.loss_value) if grads.error is None else None

@@ -10,13 +10,14 @@ only explains it.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 from .errors import TraceError, first_line
 from .sources import format_user_traceback
 
-__all__ = ["GradFacts", "AutodiffResult", "compute_gradients"]
+__all__ = ["GradFacts", "AutodiffResult", "compute_gradients", "optimized_for_one_run", "one_run_config"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,52 @@ class AutodiffResult:
     loss_value: float | None = None
     error: str | None = None
     numeric: bool = True
+
+
+def one_run_config(config: Any = None) -> Any:
+    """``config`` (a ``tf.compat.v1.ConfigProto``; a new one by default) set for a graph that runs once.
+
+    TensorFlow optimizes a function's graph (Grappler) when it first runs it,
+    for the many runs of a training loop: two rounds of every optimizer, and the
+    memory optimizer, which trades recomputation for memory. gradflow runs the
+    forward and the backward function once each, so it keeps one round and
+    skips the memory optimizer. Neither changes a value (on DenseNet121 the
+    gradients are bit-identical), and Grappler's time drops from 5.8 s to
+    2.8 s. Every optimizer that rewrites the arithmetic (the arithmetic
+    optimizer, the remapper's fused kernels, constant folding) still runs its
+    round, so the numeric check sees the values a training step would.
+    """
+    import tensorflow as tf
+    from tensorflow.core.protobuf import rewriter_config_pb2
+
+    config = config if config is not None else tf.compat.v1.ConfigProto()
+    rewrite = config.graph_options.rewrite_options
+    rewrite.meta_optimizer_iterations = rewriter_config_pb2.RewriterConfig.ONE
+    rewrite.memory_optimization = rewriter_config_pb2.RewriterConfig.NO_MEM_OPT
+    return config
+
+
+@contextmanager
+def optimized_for_one_run() -> Iterator[None]:
+    """The functions first called inside the block are optimized for one run (see :func:`one_run_config`).
+
+    A function's graph is optimized once, when it is first called: the block
+    changes nothing for a function the caller ran before it.
+    """
+    from tensorflow.python.eager import context
+
+    import tensorflow as tf
+
+    ctx = context.context()
+    before = ctx.function_call_options  # the options a call gets: devices, soft placement...
+    config = tf.compat.v1.ConfigProto()
+    config.ParseFromString(before.config_proto_serialized or b"")
+    ctx.function_call_options = context.FunctionCallOptions(
+        executor_type=before.executor_type, config_proto=one_run_config(config))
+    try:
+        yield
+    finally:
+        ctx.function_call_options = before
 
 
 def compute_gradients(trace: Any) -> AutodiffResult:
@@ -124,7 +171,7 @@ def _tf1_gradients(trace: Any) -> AutodiffResult:
         fetches = [dense_gradient(g) for _, g in present]
     facts = {r.name: GradFacts(True) for r in trace.variables}
     try:
-        with tf.compat.v1.Session(graph=graph) as session:
+        with tf.compat.v1.Session(graph=graph, config=one_run_config()) as session:
             session.run([tables] + init, feed_dict=trace.feed)
             values = session.run([trace.loss] + fetches, feed_dict=trace.feed)
     except Exception as exc:  # the user's graph failed at run time

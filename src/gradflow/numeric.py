@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+from .autodiff import one_run_config
 from .schema import LossValue, OpRef
 
 __all__ = ["loss_value", "numeric_causes"]
@@ -37,7 +38,7 @@ def _runner(trace: Any) -> Callable[[list], list] | None:
             with graph.as_default():
                 init = [v.initializer for v in tf.compat.v1.global_variables() + tf.compat.v1.local_variables()]
                 tables = tf.compat.v1.tables_initializer()
-            with tf.compat.v1.Session(graph=graph) as session:
+            with tf.compat.v1.Session(graph=graph, config=one_run_config()) as session:
                 session.run([tables] + init, feed_dict=trace.feed)
                 return session.run(fetches, feed_dict=trace.feed)
 
