@@ -314,9 +314,13 @@ def variable_reports(
                 separators = Separators(flow.G, flow.loss, ancestors=reaching)
             decisive = separators(flow.variables[ref.name], prefer=users_first)
             cut_nodes += [n for n in decisive if n not in cut_nodes]
-        blockers = tuple(sorted(
-            (dataclasses.replace(blocker(n), decisive=n in decisive) if status is Status.BLOCKED else blocker(n)
-             for n in cut_nodes), key=_sort_key))
+        found = [dataclasses.replace(blocker(n), decisive=n in decisive) if status is Status.BLOCKED else blocker(n)
+                 for n in cut_nodes]
+        if status is Status.FLOWS and not any(is_users(b) for b in found):
+            # It learns, and only a library's own cuts (BatchNorm's moments) cut some of
+            # its paths: by design, counted in ``paths`` and listed in ``stop_gradients``.
+            found = []
+        blockers = tuple(sorted(found, key=_sort_key))
         grad_norm = grad.norm if grad is not None and not grad.is_none else None
         layer_class = getattr(ref, "layer_class", None)
         expected, expected_reason = expectation(status, ref.trainable, blockers, name=ref.name, others=names,
