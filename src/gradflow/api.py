@@ -55,13 +55,16 @@ def set_aside() -> None:
 
 
 @contextmanager
-def collector_paused() -> Iterator[None]:
+def collector_paused(*, lives_on: bool = False) -> Iterator[None]:
     """In a one-shot process, no cyclic collection inside the block, and what it built set aside after.
 
     For importing TensorFlow: hundreds of thousands of long-lived objects, which
-    the collector would otherwise walk several times while they are made.
+    the collector would otherwise walk several times while they are made, and
+    again at every full collection after. ``lives_on``: what the block builds
+    lives as long as the process in any case (a site worker's imports), so it
+    is set aside even when the process is not one-shot.
     """
-    if not _ONE_SHOT or not gc.isenabled():
+    if not (_ONE_SHOT or lives_on) or not gc.isenabled():
         yield
         return
     gc.disable()
