@@ -73,3 +73,39 @@ def test_a_frozen_base_is_counted_in_the_expected_line(tmp_path):
     text = render_text(report, width=200)
     assert "all 2 trainable variables learn" in text
     assert "2 non-trainable variables that the gradient reaches (trainable=False: the optimizer skips them)" in text
+
+
+def test_a_library_cut_on_a_learning_variables_paths_is_not_its_blocker():
+    # BatchNormalization's moments StopGradient cuts some of the kernel's paths (through the
+    # batch variance); the kernel learns, and that cut is by design: counted in `paths`,
+    # listed in `stop_gradients`, never in the kernel's `blockers`. The user's own cut on one
+    # of w's two paths makes w partially blocked, and stays its blocker.
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    import gradflow
+
+    keras.utils.set_random_seed(0)
+    dense = keras.layers.Dense(4, name="dense")
+    norm = keras.layers.BatchNormalization(name="bn")
+    w = tf.Variable(np.ones((3, 4), "float32"), name="w")
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype("float32")
+
+    @tf.function
+    def loss(x):
+        h = norm(dense(x), training=True)
+        return tf.reduce_sum(tf.square(h)) + tf.reduce_sum(x @ w) + tf.reduce_sum(tf.stop_gradient(x @ w) * h)
+
+    report = gradflow.inspect(loss, x, strict=True)
+    with tf.GradientTape() as tape:
+        value = loss(x)
+    grads = tape.gradient(value, [dense.kernel, w])
+    assert all(g is not None for g in grads)  # the oracle: both learn
+    kernel, w_report = report.variable("dense/kernel"), report.variable("w")
+    assert kernel.status is Status.FLOWS and 0 < kernel.paths.blocked < kernel.paths.total
+    assert kernel.blockers == () and not kernel.partially_blocked and kernel.why == ""
+    assert any(sg.op.endswith("moments/StopGradient") for sg in report.stop_gradients)
+    assert w_report.status is Status.FLOWS and w_report.partially_blocked
+    assert [b.type for b in w_report.blockers] == ["StopGradient"] and w_report.blockers[0].origin == "user"
+    assert "paths cut: tf.stop_gradient at" in w_report.why

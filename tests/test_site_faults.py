@@ -156,3 +156,17 @@ def test_page_names_unique_stable_and_never_index():
         "m/index.py", "m/a b.py", "m/a-b.py", "m/sub/x.py", "m/sub__x.py", "m/Case.py", "m/case.py"}
     # A model's name does not depend on unrelated models.
     assert page_names(["m/plain.py", "m/other.py"])["m/plain.py"] == "plain"
+
+
+def test_a_worker_sets_its_imports_aside_from_the_collector(tmp_path):
+    # The worker imports TensorFlow once; no model's collections walk it again (gc.freeze).
+    # Each model's own objects are not frozen: they are collected when the model ends.
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "import gc, sys\nfrom gradflow.site import worker_setup\n"
+        "worker_setup()\n"
+        "open(sys.argv[1], 'w').write(f'{gc.get_freeze_count()} {gc.isenabled()}')\n")
+    out = tmp_path / "out.txt"
+    subprocess.run([sys.executable, str(probe), str(out)], check=True, timeout=300)
+    frozen, enabled = out.read_text().split()
+    assert int(frozen) > 100_000 and enabled == "True"
