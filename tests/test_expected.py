@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from gradflow.analysis import PathCount
-from gradflow.cuts import Cut, CutKind
-from gradflow.fixes import SHAPE, SOFT, body_of, fix_for
 from gradflow.render.terminal import render_text
-from gradflow.report import Blocker, Report, Status, StopGradientReport, VariableReport
+from gradflow.report import Blocker, Status
 from gradflow.sources import Location
 
-from conftest import EXAMPLES, MISTAKES, ROOT
 from conftest import inspect_at_root as inspect
 
 pytestmark = pytest.mark.usefixtures("at_root")
