@@ -374,6 +374,14 @@ DenseNet121, in one process each (quiet machine, load about 1):
 | gradflow's autodiff stage | 13.4 | 8.9 |
 | `inspect --format json`, whole process: full mode / plain TensorFlow, `bench --only end-to-end` | 1.23x | 0.85x |
 
+The static mode changed only by the smaller JSON report (about 0.3 s). Its ratio went from
+0.58x in the last session's bench (plain script 19.6 s) to 0.48x and 0.44x in two bench runs of
+this one (plain script 24.1 s and 24.8 s): most of that difference is the plain script's own
+time, which moves between bench runs. Its margin is small and stays so: the plain script's own TensorFlow
+import, Keras build and forward trace are about 0.45 of its time, and the static mode pays all
+three; gradflow's own part (its imports, the analysis, the JSON) is about 0.7 s. ResNet50's
+static ratio (0.56x) is higher because its plain script spends less of its time in the autodiff.
+
 Also this session:
 - A learning variable whose paths only a library's cuts reach (BatchNorm's moments) lists no
   `blockers` (as docs/json.md says): DenseNet121's JSON report 10.7 MB -> 0.4 MB, about 0.3 s
