@@ -372,7 +372,7 @@ DenseNet121, in one process each (quiet machine, load about 1):
 |---|---:|---:|
 | Grappler, forward and backward functions (TensorFlow's own log) | 5.8 | 1.8 |
 | gradflow's autodiff stage | 13.4 | 8.9 |
-| `inspect --format json`, whole process: full mode / plain TensorFlow, `bench --only end-to-end` | 1.23x | 0.85x |
+| `inspect --format json`, whole process: full mode / plain TensorFlow (the end-to-end table's median of per-round ratios) | 1.23x | 0.80x |
 
 The static mode changed only by the smaller JSON report (about 0.3 s). Its ratio went from
 0.58x in the last session's bench (plain script 19.6 s) to 0.48x and 0.44x in two bench runs of
