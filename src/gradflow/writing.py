@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import stat
-import tempfile
 import threading
 
 from .errors import RenderError
@@ -148,21 +148,29 @@ def write_atomic(path: str, data: str | bytes) -> None:
 
 
 def _write_through_temp(path: str, target: str, folder: str, mode: int, data: str | bytes, binary: bool) -> None:
+    # The temp file's name is known before it exists, so that an exception raised
+    # at any point (SIGTERM's handler runs between any two bytecodes, even inside
+    # the call that creates the file) finds the name to remove.
+    def temp_name() -> str:
+        return os.path.join(folder, f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(8)}{os.path.splitext(target)[1]}")
+
+    tmp = temp_name()
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=os.path.splitext(target)[1],
-                                   dir=folder)
-    except OSError as exc:
-        raise RenderError(f"cannot write {path}: {exc.strerror}. Choose a writable folder.") from exc
-    try:
+        while True:
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                break
+            except FileExistsError:  # another writer's: never ours to remove
+                tmp = temp_name()
+            except OSError as exc:
+                raise RenderError(f"cannot write {path}: {exc.strerror}. Choose a writable folder.") from exc
         with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as fh:
             fh.write(data)
         os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException as exc:
-        try:
+        with contextlib.suppress(OSError):  # gone already when the replace was done
             os.unlink(tmp)
-        except OSError:
-            pass
         if isinstance(exc, OSError):
             raise RenderError(f"cannot write {path}: {exc.strerror}.") from exc
         raise
