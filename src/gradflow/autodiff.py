@@ -89,9 +89,8 @@ def optimized_for_one_run() -> Iterator[None]:
     A function's graph is optimized once, when it is first called: the block
     changes nothing for a function the caller ran before it.
     """
-    from tensorflow.python.eager import context
-
     import tensorflow as tf
+    from tensorflow.python.eager import context
 
     ctx = context.context()
     before = ctx.function_call_options  # the options a call gets: devices, soft placement...

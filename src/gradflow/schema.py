@@ -138,6 +138,11 @@ class Blocker:
             d["origin"] = self.origin
         return d
 
+    @property
+    def is_users(self) -> bool:
+        """A cut the user wrote (or, where no origin is known, one at a line of theirs)."""
+        return self.origin == "user" or (self.origin is None and self.location is not None)
+
     def where(self) -> str:
         return str(self.location) if self.location else self.op
 
@@ -180,8 +185,7 @@ class VariableReport:
     def partially_blocked(self) -> bool:
         """It learns, but a cut of the user's cuts some of its paths (a library's own cuts,
         LayerNorm moments, do not count; ``paths`` still counts every path)."""
-        return self.status is Status.FLOWS and self.paths.blocked > 0 and any(
-            b.origin == "user" or (b.origin is None and b.location is not None) for b in self.blockers)
+        return self.status is Status.FLOWS and self.paths.blocked > 0 and any(b.is_users for b in self.blockers)
 
     def to_dict(self) -> dict:
         return {

@@ -161,11 +161,6 @@ def _sort_key(b: Blocker) -> tuple:
     return (not b.decisive, loc is None, loc.file if loc else "", loc.line if loc else 0, b.op)
 
 
-def is_users(b: Blocker) -> bool:
-    """A cut the user wrote (or, where no origin is known, one at a line of theirs)."""
-    return b.origin == Origin.USER or (b.origin is None and b.location is not None)
-
-
 def _why(status: Status, facts: StaticFacts | None, blockers: Sequence[Blocker], trainable: bool,
          what: str = "") -> str:
     """Why: the decisive cuts first (blockers come sorted so); a flowing variable names user cuts only."""
@@ -213,7 +208,7 @@ def _why(status: Status, facts: StaticFacts | None, blockers: Sequence[Blocker],
         # Partial blocking is news when the user wrote the cut; cuts inside a
         # library (Keras's own moments, say) are by design and stay in the JSON.
         p = facts.paths
-        mine = [b for b in blockers if is_users(b)]
+        mine = [b for b in blockers if b.is_users]
         if mine:
             return f"{p.blocked} of {p.total} paths cut: {cuts_text(mine)}"
     return ""
@@ -263,7 +258,7 @@ def expectation(status: Status, trainable: bool, blockers: Sequence[Blocker],
         known = any(b.decisive is not None for b in blockers)
         decisive = [b for b in blockers if b.decisive] if known else list(blockers)
         if decisive and all(b.kind == CutKind.STOP_GRADIENT and b.origin in (Origin.USER, None) for b in decisive) \
-                and all(b.origin == Origin.USER or (b.origin is None and b.location is not None) for b in decisive):
+                and all(b.is_users for b in decisive):
             where = ", ".join(sorted({b.where() for b in decisive}))
             return True, (f"frozen on purpose: every path to the loss is cut by the tf.stop_gradient at "
                           f"{where} (a teacher or target network)")
@@ -316,7 +311,7 @@ def variable_reports(
             cut_nodes += [n for n in decisive if n not in cut_nodes]
         found = [dataclasses.replace(blocker(n), decisive=n in decisive) if status is Status.BLOCKED else blocker(n)
                  for n in cut_nodes]
-        if status is Status.FLOWS and not any(is_users(b) for b in found):
+        if status is Status.FLOWS and not any(b.is_users for b in found):
             # It learns, and only a library's own cuts (BatchNorm's moments) cut some of
             # its paths: by design, counted in ``paths`` and listed in ``stop_gradients``.
             found = []
